@@ -1,0 +1,124 @@
+# edge — build, set up, run and test.
+#
+#   make run    set up this machine (Debian 12), build, classify and detect the demo photos
+#   make test   set up this machine, then vet, staticcheck and every test
+#
+# Everything the build needs is installed by `make setup`: Debian's OpenCV 4.6
+# dev packages, the TFLite 2.9 C library (from the npm package
+# tfjs-tflite-node@0.0.2, sha256-checked, unpacked under third_party/, never
+# committed) and the Go modules. It is idempotent: a second run takes seconds.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := build
+
+ROOT      := $(CURDIR)
+GO        ?= go
+GOARCH    ?= $(shell $(GO) env GOARCH)
+BIN       := $(ROOT)/bin
+
+# The TFLite C library: TFLite 2.9.0 with XNNPACK, linux amd64 and arm64.
+TFLITE_NPM    := tfjs-tflite-node-0.0.2.tgz
+TFLITE_URL    := https://registry.npmjs.org/tfjs-tflite-node/-/$(TFLITE_NPM)
+TFLITE_SHA256 := 3be1632328a76a2475e5b6833253763c802c859433becb4d879ee1860e3b5284
+TFLITE_DIR    := $(ROOT)/third_party/tflite
+TFLITE_LIB    := $(TFLITE_DIR)/linux_$(GOARCH)
+
+# Fixture models and photos (tests and the demo read them in place):
+# $EDGE_FIXTURES, else ../shared/fixtures beside the clone, else /work/shared/fixtures.
+EDGE_FIXTURES ?= $(firstword $(wildcard $(abspath $(ROOT)/../shared/fixtures) /work/shared/fixtures) $(abspath $(ROOT)/../shared/fixtures))
+export EDGE_FIXTURES
+
+# Debian bookworm's OpenCV 4.6, linked module by module (gocv -tags customenv),
+# so that the whole libopencv-dev (and its VTK/Qt tail) is not needed.
+APT_PACKAGES := build-essential pkg-config ca-certificates curl \
+	libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev \
+	libopencv-videoio-dev libopencv-highgui-dev libopencv-objdetect-dev \
+	libopencv-dnn-dev libopencv-features2d-dev libopencv-calib3d-dev \
+	libopencv-photo-dev libopencv-video-dev libopencv-stitching-dev \
+	libopencv-ml-dev libopencv-flann-dev
+OPENCV_LIBS := -lopencv_core -lopencv_imgproc -lopencv_imgcodecs -lopencv_videoio \
+	-lopencv_highgui -lopencv_objdetect -lopencv_dnn -lopencv_features2d \
+	-lopencv_calib3d -lopencv_photo -lopencv_video
+
+export CGO_ENABLED  := 1
+export CGO_CPPFLAGS := -I$(ROOT)/tflite/include -I$(TFLITE_DIR)/include -I/usr/include/opencv4
+export CGO_LDFLAGS  := -L$(TFLITE_LIB) -Wl,-rpath,$(TFLITE_LIB) $(OPENCV_LIBS)
+export GOFLAGS      := -tags=customenv
+
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: setup setup-apt setup-tflite setup-go build run test vet lint bench env clean
+
+## setup: install everything needed to build and test (idempotent)
+setup: setup-apt setup-tflite setup-go
+
+setup-apt:
+	@missing=$$(for p in $(APT_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "setup: installing Debian packages:" $$missing; \
+		$(SUDO) apt-get update -q; \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
+	else echo "setup: Debian packages present"; fi
+
+setup-tflite: $(TFLITE_LIB)/libtensorflowlite_c.so
+
+$(TFLITE_LIB)/libtensorflowlite_c.so:
+	@mkdir -p $(TFLITE_DIR)/download
+	@cd $(TFLITE_DIR)/download && \
+	if ! echo "$(TFLITE_SHA256)  $(TFLITE_NPM)" | sha256sum -c --status 2>/dev/null; then \
+		rm -f $(TFLITE_NPM); \
+		echo "setup: fetching $(TFLITE_NPM)"; \
+		if command -v npm >/dev/null; then npm pack --silent tfjs-tflite-node@0.0.2 >/dev/null; \
+		else curl -fsSL -o $(TFLITE_NPM) $(TFLITE_URL); fi; \
+	fi; \
+	echo "$(TFLITE_SHA256)  $(TFLITE_NPM)" | sha256sum -c --status || \
+		{ echo "setup: $(TFLITE_NPM): sha256 mismatch, want $(TFLITE_SHA256)" >&2; exit 1; }
+	@rm -rf $(TFLITE_DIR)/package && tar -xzf $(TFLITE_DIR)/download/$(TFLITE_NPM) -C $(TFLITE_DIR) package/cc_deps
+	@rm -rf $(TFLITE_DIR)/include $(TFLITE_DIR)/linux_amd64 $(TFLITE_DIR)/linux_arm64
+	@mv $(TFLITE_DIR)/package/cc_deps/include $(TFLITE_DIR)/package/cc_deps/linux_amd64 \
+		$(TFLITE_DIR)/package/cc_deps/linux_arm64 $(TFLITE_DIR)/ && rm -rf $(TFLITE_DIR)/package
+	@echo "setup: TFLite 2.9 C library in $(TFLITE_DIR)"
+
+setup-go:
+	@$(GO) mod download
+
+## build: build bin/edge for this machine
+build: setup
+	$(GO) build -o $(BIN)/edge ./edge
+
+## run: the demo — classify and detect the fixture photos with real MobileNets
+run: build
+	$(BIN)/edge classify --top 3 \
+		--model $(EDGE_FIXTURES)/models/classification/mobilenet_v2_1.0_224_quant.tflite \
+		--labels $(EDGE_FIXTURES)/labels/imagenet_labels_1001_coral.txt \
+		$(addprefix $(EDGE_FIXTURES)/images/,bird.png coffee.png parrot.jpg grace_hopper.png sunflower.png)
+	$(BIN)/edge detect --delegate xnnpack \
+		--model $(EDGE_FIXTURES)/models/detection/coco_ssd_mobilenet_v1_1.0_quant_detect.tflite \
+		--labels $(EDGE_FIXTURES)/labels/coco_labels_90_coral.txt \
+		$(addprefix $(EDGE_FIXTURES)/images/,pets.jpg coffee.png grace_hopper.png traffic_frame_0001.png)
+
+## test: vet, staticcheck and all tests
+test: setup vet lint
+	$(GO) test -count=1 ./...
+
+vet:
+	$(GO) vet ./...
+
+lint:
+	$(GO) run $(STATICCHECK) ./...
+
+## bench: inference benchmarks per model, delegate and thread count
+bench: setup
+	$(GO) test -run='^$$' -bench=. -benchtime=20x ./tflite/
+
+## env: print the environment to use go build/test by hand
+env:
+	@echo "export CGO_ENABLED=1 GOFLAGS='$(GOFLAGS)' EDGE_FIXTURES='$(EDGE_FIXTURES)'"
+	@echo "export CGO_CPPFLAGS='$(CGO_CPPFLAGS)'"
+	@echo "export CGO_LDFLAGS='$(CGO_LDFLAGS)'"
+
+clean:
+	rm -rf $(BIN) $(TFLITE_DIR)

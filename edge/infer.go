@@ -1,0 +1,239 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"image"
+	_ "image/jpeg" // decoders for the photos given on the command line
+	_ "image/png"
+	"io"
+	"os"
+	"time"
+
+	"github.com/edgeproject/edge/tflite"
+)
+
+// inferFlags are the flags classify and detect share.
+type inferFlags struct {
+	model, labels, delegate, resize, edgetpuLib string
+	threads                                     int
+	mean, std                                   float64
+	asJSON                                      bool
+}
+
+func (f *inferFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.model, "model", "", "TFLite model file (required)")
+	fs.StringVar(&f.labels, "labels", "", "label file, one class per line")
+	fs.StringVar(&f.delegate, "delegate", "cpu", "where to run: cpu, xnnpack, edgetpu, nnapi or auto")
+	fs.IntVar(&f.threads, "threads", 0, "CPU threads (0: one per core, at most 4)")
+	fs.StringVar(&f.resize, "resize", "stretch", "how images fill the input: stretch, center-crop or letterbox")
+	fs.Float64Var(&f.mean, "mean", 0, "input normalization mean (float inputs; default 127.5)")
+	fs.Float64Var(&f.std, "std", 0, "input normalization std (float inputs; default 127.5)")
+	fs.StringVar(&f.edgetpuLib, "edgetpu-lib", tflite.DefaultEdgeTPULibrary, "Edge TPU runtime library")
+	fs.BoolVar(&f.asJSON, "json", false, "print JSON")
+}
+
+// open builds the interpreter and reads the labels the flags name.
+func (f *inferFlags) open() (*tflite.Interpreter, *tflite.Labels, error) {
+	if f.model == "" {
+		return nil, nil, errors.New("--model is required")
+	}
+	d, err := tflite.ParseDelegate(f.delegate)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--delegate: %w", err)
+	}
+	rz, err := tflite.ParseResize(f.resize)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--resize: %w", err)
+	}
+	var labels *tflite.Labels
+	if f.labels != "" {
+		if labels, err = tflite.ReadLabels(f.labels); err != nil {
+			return nil, nil, err
+		}
+	}
+	it, err := tflite.Open(f.model, tflite.Options{
+		Delegate:       d,
+		Threads:        f.threads,
+		EdgeTPULibrary: f.edgetpuLib,
+		Preprocess:     tflite.Preprocess{Resize: rz, Mean: float32(f.mean), Std: float32(f.std)},
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return it, labels, nil
+}
+
+// timings of one image, in milliseconds.
+type timings struct {
+	Decode      float64 `json:"decode_ms"`
+	Preprocess  float64 `json:"preprocess_ms"`
+	Invoke      float64 `json:"invoke_ms"`
+	Postprocess float64 `json:"postprocess_ms"`
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// decodeImage reads a PNG or JPEG file.
+func decodeImage(path string) (image.Image, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	img, format, err := image.Decode(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: not a PNG or JPEG image: %w", path, err)
+	}
+	if b := img.Bounds(); b.Dx() == 0 || b.Dy() == 0 {
+		return nil, fmt.Errorf("%s: %s image is empty", path, format)
+	}
+	return img, nil
+}
+
+// forEachImage decodes, preprocesses and runs every image, calling post
+// for the results. It stops at the first error or when ctx ends.
+func forEachImage(ctx context.Context, it *tflite.Interpreter, paths []string,
+	post func(path string, place tflite.Placement, t *timings) error) error {
+	if len(paths) == 0 {
+		return errors.New("no images given")
+	}
+	for _, p := range paths {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var t timings
+		start := time.Now()
+		img, err := decodeImage(p)
+		if err != nil {
+			return err
+		}
+		t.Decode = ms(time.Since(start))
+		start = time.Now()
+		place, err := it.SetImage(img)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		t.Preprocess = ms(time.Since(start))
+		start = time.Now()
+		if err := it.Invoke(); err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		t.Invoke = ms(time.Since(start))
+		if err := post(p, place, &t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type classifyResult struct {
+	Image   string         `json:"image"`
+	Classes []tflite.Class `json:"classes"`
+	Timings timings        `json:"timings"`
+}
+
+func runClassify(ctx context.Context, args []string, out, errOut io.Writer) error {
+	fs := flag.NewFlagSet("classify", flag.ContinueOnError)
+	fs.SetOutput(errOut)
+	var f inferFlags
+	f.register(fs)
+	top := fs.Int("top", 5, "number of classes to print")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	it, labels, err := f.open()
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	var results []classifyResult
+	err = forEachImage(ctx, it, fs.Args(), func(path string, _ tflite.Placement, t *timings) error {
+		start := time.Now()
+		classes, err := it.Classify(*top, labels)
+		if err != nil {
+			return err
+		}
+		t.Postprocess = ms(time.Since(start))
+		r := classifyResult{Image: path, Classes: classes, Timings: *t}
+		if f.asJSON {
+			results = append(results, r)
+			return nil
+		}
+		fmt.Fprintf(out, "%s  (invoke %.1f ms, preprocess %.1f ms, %s)\n", path, t.Invoke, t.Preprocess, it.Delegation())
+		for _, c := range classes {
+			fmt.Fprintf(out, "  %5d  %.3f  %s\n", c.Index, c.Score, c.Label)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if f.asJSON {
+		return writeJSON(out, map[string]any{"model": f.model, "delegation": it.Delegation(), "results": results})
+	}
+	return nil
+}
+
+type detectResult struct {
+	Image      string             `json:"image"`
+	Detections []tflite.Detection `json:"detections"`
+	Timings    timings            `json:"timings"`
+}
+
+func runDetect(ctx context.Context, args []string, out, errOut io.Writer) error {
+	fs := flag.NewFlagSet("detect", flag.ContinueOnError)
+	fs.SetOutput(errOut)
+	var f inferFlags
+	f.register(fs)
+	minScore := fs.Float64("min-score", 0.5, "smallest score to report")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	it, labels, err := f.open()
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	var results []detectResult
+	err = forEachImage(ctx, it, fs.Args(), func(path string, place tflite.Placement, t *timings) error {
+		start := time.Now()
+		dets, err := it.Detect(float32(*minScore), labels, place)
+		if err != nil {
+			return err
+		}
+		t.Postprocess = ms(time.Since(start))
+		if dets == nil {
+			dets = []tflite.Detection{}
+		}
+		r := detectResult{Image: path, Detections: dets, Timings: *t}
+		if f.asJSON {
+			results = append(results, r)
+			return nil
+		}
+		fmt.Fprintf(out, "%s  (invoke %.1f ms, preprocess %.1f ms, %s)\n", path, t.Invoke, t.Preprocess, it.Delegation())
+		if len(dets) == 0 {
+			fmt.Fprintf(out, "  nothing with score >= %.2f\n", *minScore)
+		}
+		for _, d := range dets {
+			fmt.Fprintf(out, "  %-14s %.2f  [x %.2f-%.2f, y %.2f-%.2f]\n", d.Label, d.Score, d.Box.XMin, d.Box.XMax, d.Box.YMin, d.Box.YMax)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if f.asJSON {
+		return writeJSON(out, map[string]any{"model": f.model, "delegation": it.Delegation(), "results": results})
+	}
+	return nil
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
