@@ -45,6 +45,8 @@ export CGO_ENABLED  := 1
 export CGO_CPPFLAGS := -I$(ROOT)/tflite/include -I$(TFLITE_DIR)/include -I/usr/include/opencv4
 export CGO_LDFLAGS  := -L$(TFLITE_LIB) -Wl,-rpath,$(TFLITE_LIB) $(OPENCV_LIBS)
 export GOFLAGS      := -tags=customenv
+# Tests also count gocv Mats (gocv.MatProfile) to catch leaks.
+TEST_GOFLAGS := -tags=customenv,matprofile
 
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -95,20 +97,20 @@ run: build
 		--model $(EDGE_FIXTURES)/models/classification/mobilenet_v2_1.0_224_quant.tflite \
 		--labels $(EDGE_FIXTURES)/labels/imagenet_labels_1001_coral.txt \
 		$(addprefix $(EDGE_FIXTURES)/images/,bird.png coffee.png parrot.jpg grace_hopper.png sunflower.png)
-	$(BIN)/edge detect --delegate xnnpack \
+	$(BIN)/edge detect --delegate auto \
 		--model $(EDGE_FIXTURES)/models/detection/coco_ssd_mobilenet_v1_1.0_quant_detect.tflite \
 		--labels $(EDGE_FIXTURES)/labels/coco_labels_90_coral.txt \
 		$(addprefix $(EDGE_FIXTURES)/images/,pets.jpg coffee.png grace_hopper.png traffic_frame_0001.png)
 
 ## test: vet, staticcheck and all tests
 test: setup vet lint
-	$(GO) test -count=1 ./...
+	GOFLAGS=$(TEST_GOFLAGS) $(GO) test -count=1 ./...
 
 vet:
-	$(GO) vet ./...
+	GOFLAGS=$(TEST_GOFLAGS) $(GO) vet ./...
 
 lint:
-	$(GO) run $(STATICCHECK) ./...
+	GOFLAGS=$(TEST_GOFLAGS) $(GO) run $(STATICCHECK) ./...
 
 ## bench: inference benchmarks per model, delegate and thread count
 bench: setup
@@ -116,7 +118,7 @@ bench: setup
 
 ## env: print the environment to use go build/test by hand
 env:
-	@echo "export CGO_ENABLED=1 GOFLAGS='$(GOFLAGS)' EDGE_FIXTURES='$(EDGE_FIXTURES)'"
+	@echo "export CGO_ENABLED=1 GOFLAGS='$(TEST_GOFLAGS)' EDGE_FIXTURES='$(EDGE_FIXTURES)'"
 	@echo "export CGO_CPPFLAGS='$(CGO_CPPFLAGS)'"
 	@echo "export CGO_LDFLAGS='$(CGO_LDFLAGS)'"
 

@@ -6,6 +6,8 @@
 //	edge classify --model M [--labels L] IMAGE...
 //	edge detect   --model M [--labels L] IMAGE...
 //	edge info     MODEL
+//	edge run      --config /etc/edge/edge.yaml
+//	edge bench    --config C | --model M --source VIDEO_OR_FOLDER [--frames N]
 //	edge version
 //
 // Every command takes --json for machine-readable output. Run
@@ -22,6 +24,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 )
 
 // version is set at link time (-ldflags "-X main.version=...").
@@ -29,6 +32,14 @@ var version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		// A stop must not hang (a camera read stuck in a driver): after
+		// the grace period the process exits anyway.
+		<-ctx.Done()
+		time.Sleep(shutdownGrace)
+		fmt.Fprintf(os.Stderr, "edge: did not stop within %v; exiting\n", shutdownGrace)
+		os.Exit(1)
+	}()
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
@@ -45,6 +56,8 @@ func commands() []command {
 		{"classify", "classify images with a classification model", runClassify},
 		{"detect", "detect objects in images with an SSD model", runDetect},
 		{"info", "show a model's tensors, ops, quantization and metadata", runInfo},
+		{"run", "run the camera loop: model, rules, GPIO outputs, event log", runDaemon},
+		{"bench", "time the pipeline per stage on a file source, against Invoke alone", runBench},
 		{"version", "print the version", func(_ context.Context, _ []string, out, _ io.Writer) error {
 			_, err := fmt.Fprintf(out, "edge %s\n", version)
 			return err
