@@ -14,7 +14,8 @@ import (
 
 // TestNoMatLeak opens, reads and closes every kind of source this machine
 // can open (and some that fail to open) and checks that gocv's Mat profile
-// is back where it started: every Mat is closed. Run it with
+// is back where it started: every Mat is closed. make test builds with
+// -tags customenv,matprofile; by hand:
 //
 //	go test -tags customenv,matprofile -run TestNoMatLeak ./camera/
 func TestNoMatLeak(t *testing.T) {

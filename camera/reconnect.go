@@ -58,8 +58,13 @@ type Reconnector interface {
 //
 // open is first called by the first Read. Frames are numbered by the
 // wrapper, so Seq keeps increasing across reopens. A nil logger means
-// slog.Default(). Close closes the inner source, and makes a Read that is
-// waiting to reconnect return an error wrapping [ErrClosed].
+// slog.Default().
+//
+// Close may be called from another goroutine while Read runs: it closes the
+// inner source at once (the sources from Open allow that: a Read of theirs
+// waiting to pace frames ends), and a Read waiting to reconnect returns an
+// error wrapping [ErrClosed]. An open in progress finishes first, and its
+// source is closed.
 func Reconnecting(open func() (Source, error), backoff Backoff, logger *slog.Logger) Reconnector {
 	if logger == nil {
 		logger = slog.Default()
@@ -93,7 +98,7 @@ type reconnecting struct {
 
 	reconnects atomic.Uint64
 
-	mu     sync.Mutex // guards what follows; not held while waiting
+	mu     sync.Mutex // guards what follows; not held while waiting, opening or reading
 	closed bool
 	inner  Source        // nil: not open
 	name   string        // the inner source's name, for logs
@@ -128,20 +133,35 @@ func (r *reconnecting) Read(ctx context.Context, f *Frame) error {
 
 // attempt opens the inner source if needed and reads one frame. A wait above
 // zero means it failed and the caller waits that long before the next
-// attempt; otherwise err is the result of Read.
+// attempt; otherwise err is the result of Read. r.mu is not held while the
+// inner source opens or reads, so that Close need not wait for them: Close
+// closes the inner source, which ends its own waits.
 func (r *reconnecting) attempt(ctx context.Context, f *Frame) (time.Duration, error) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	if r.closed {
-		return 0, fmt.Errorf("camera: %s: %w", r.name, ErrClosed)
+		r.mu.Unlock()
+		return 0, r.closedErr()
 	}
-	if r.inner == nil {
+	inner := r.inner
+	r.mu.Unlock()
+
+	if inner == nil {
 		src, err := r.open()
 		if err == nil && src == nil {
 			err = errors.New("camera: reconnecting: open returned no source and no error")
 		}
+		r.mu.Lock()
+		if r.closed {
+			r.mu.Unlock()
+			if src != nil {
+				_ = src.Close()
+			}
+			return 0, r.closedErr()
+		}
 		if err != nil {
-			return r.fail("camera: open failed, retrying", err), nil
+			wait := r.fail("camera: open failed, retrying", err)
+			r.mu.Unlock()
+			return wait, nil
 		}
 		r.inner = src
 		if s, ok := src.(fmt.Stringer); ok {
@@ -152,25 +172,37 @@ func (r *reconnecting) attempt(ctx context.Context, f *Frame) (time.Duration, er
 			n := r.reconnects.Add(1)
 			r.log.Info("camera: reconnected", "source", r.name, "reconnects", n)
 		}
+		r.mu.Unlock()
+		inner = src
 	}
-	err := r.inner.Read(ctx, f)
+
+	err := inner.Read(ctx, f)
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	switch {
 	case err == nil:
 		r.delay = r.backoff.Min
 		r.seq++
 		f.Seq = r.seq
 		return 0, nil
+	case r.closed: // Close closed inner under this Read
+		return 0, r.closedErr()
 	case errors.Is(err, io.EOF):
 		return 0, err
 	case ctx.Err() != nil:
 		return 0, ctx.Err()
 	}
 	wait := r.fail("camera: source failed, reconnecting", err)
-	if cerr := r.inner.Close(); cerr != nil {
+	if cerr := inner.Close(); cerr != nil {
 		r.log.Warn("camera: closing the failed source", "source", r.name, "err", cerr)
 	}
 	r.inner = nil
 	return wait, nil
+}
+
+// closedErr is the error of a Read after Close. r.mu is held.
+func (r *reconnecting) closedErr() error {
+	return fmt.Errorf("camera: %s: %w", r.name, ErrClosed)
 }
 
 // fail logs a failure and returns how long to wait, doubling the next wait.
@@ -195,7 +227,9 @@ func (r *reconnecting) sleep(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-r.done:
-		return fmt.Errorf("camera: %s: %w", r.name, ErrClosed)
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.closedErr()
 	case <-t.C:
 		return nil
 	}
@@ -204,12 +238,12 @@ func (r *reconnecting) sleep(ctx context.Context, d time.Duration) error {
 func (r *reconnecting) Close() error {
 	r.once.Do(func() { close(r.done) })
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	r.closed = true
-	if r.inner == nil {
+	inner := r.inner
+	r.inner = nil
+	r.mu.Unlock()
+	if inner == nil {
 		return nil
 	}
-	err := r.inner.Close()
-	r.inner = nil
-	return err
+	return inner.Close()
 }

@@ -316,3 +316,38 @@ func TestBackoffDefaults(t *testing.T) {
 		}
 	}
 }
+
+// TestReconnectingCloseWhileInnerWaits closes the wrapper while the inner
+// source, a paced folder, waits for its next frame.
+func TestReconnectingCloseWhileInnerWaits(t *testing.T) {
+	dir, _ := imageDir(t)
+	src := OpenReconnecting(dir, Options{FPS: 0.5, Logger: quiet}, Backoff{})
+	var f Frame
+	if err := src.Read(context.Background(), &f); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		var f Frame
+		done <- src.Read(context.Background(), &f) // the folder's next frame is due in 2s
+	}()
+	time.Sleep(20 * time.Millisecond)
+	start := time.Now()
+	if err := src.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrClosed) {
+			t.Fatalf("Read: %v, want ErrClosed", err)
+		}
+	case <-time.After(time.Second):
+		t.Fatal("Read still waiting 1s after Close")
+	}
+	if took := time.Since(start); took > 100*time.Millisecond {
+		t.Errorf("Close and Read took %v, want well under the 2s frame interval", took)
+	}
+	if n := src.Reconnects(); n != 0 {
+		t.Errorf("Reconnects() = %d after Close, want 0", n)
+	}
+}
