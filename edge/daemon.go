@@ -60,10 +60,10 @@ func build(cfg *config.Config, o buildOptions) (d *daemon, err error) {
 		o.openPin = openChipPin
 	}
 	d = &daemon{cfg: cfg}
+	built := d // `return nil, err` clears d before this runs
 	defer func() {
 		if err != nil {
-			d.Close()
-			d = nil
+			built.Close()
 		}
 	}()
 

@@ -161,25 +161,28 @@ func TestPipelineFiresOnce(t *testing.T) {
 
 	for _, tc := range []struct {
 		name, model, labels, rule string
+		selfTest                  bool
 		firstFrame, lastFrame     uint64
+		relayPulses               []time.Duration // about
 	}{
 		{"ssd", "models/detection/coco_ssd_mobilenet_v1_1.0_quant_detect.tflite", "labels/coco_labels_90_coral.txt",
-			"{name: dog-seen, labels: [dog], min_score: 0.5, debounce: {n: 3, m: 5}, cooldown: 1m, snapshot: true, actions: [{output: relay, pulse: 120ms}]}",
-			33, 36},
+			"{name: dog-seen, labels: [dog], min_score: 0.5, debounce: {n: 3, m: 5}, cooldown: 1m, snapshot: true, actions: [{output: relay, pulse: 120ms}, {output: lamp, mode: hold}]}",
+			false, 33, 36, []time.Duration{120 * time.Millisecond}},
 		{"classifier", "models/classification/mobilenet_v2_1.0_224_quant.tflite", "labels/imagenet_labels_1001_coral.txt",
-			"{name: espresso, labels: [espresso], min_score: 0.5, debounce: {n: 3, m: 5}, cooldown: 1m, actions: [{output: relay, pulse: 120ms}]}",
-			3, 3},
+			"{name: espresso, labels: [espresso], min_score: 0.5, debounce: {n: 3, m: 5}, cooldown: 1m, actions: [{output: relay, pulse: 120ms}, {output: lamp, mode: hold}]}",
+			true, 3, 3, []time.Duration{200 * time.Millisecond, 120 * time.Millisecond}}, // self-test pulse first
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			events := filepath.Join(dir, tc.name+"-events")
 			cfgPath := writeConfig(t, t.TempDir(), fmt.Sprintf(`
 camera: {source: %q, loop: false}
 model: {path: %q, labels: %q, delegate: cpu, threads: 2, min_score: 0.4}
-outputs: {relay: {line: 17}}
+outputs: {relay: {line: 17}, lamp: {line: 18, active_low: true}}
 rules:
   - %s
 events: {dir: %q, snapshots: true}
-`, video, filepath.Join(fx, tc.model), filepath.Join(fx, tc.labels), tc.rule, events))
+self_test: %v
+`, video, filepath.Join(fx, tc.model), filepath.Join(fx, tc.labels), tc.rule, events, tc.selfTest))
 			goroutines := runtime.NumGoroutine()
 			mats := gocv.MatProfile.Count()
 			pins := &testPins{}
@@ -207,8 +210,31 @@ events: {dir: %q, snapshots: true}
 			// The pulse ends on its own goroutine; the output was closed
 			// with the daemon, which drives it inactive.
 			widths := pins.get("relay").pulses()
-			if len(widths) != 1 || widths[0] < 100*time.Millisecond || widths[0] > 400*time.Millisecond {
-				t.Errorf("relay pulses %v, want one of about 120ms", widths)
+			ok := len(widths) == len(tc.relayPulses)
+			for i := 0; ok && i < len(widths); i++ {
+				ok = widths[i] >= tc.relayPulses[i]-20*time.Millisecond && widths[i] <= tc.relayPulses[i]+300*time.Millisecond
+			}
+			if !ok {
+				t.Errorf("relay pulses %v, want about %v", widths, tc.relayPulses)
+			}
+			// The lamp is active-low and held while the rule is active: it
+			// idles High, goes Low once (after the self-test pulse, if any)
+			// and is High again when the pipeline stops.
+			lamp := pins.get("lamp")
+			lamp.mu.Lock()
+			var levels []gpio.Level // changes only: Close drives the idle level again
+			for _, l := range lamp.levels {
+				if len(levels) == 0 || levels[len(levels)-1] != l {
+					levels = append(levels, l)
+				}
+			}
+			lamp.mu.Unlock()
+			want := "[High Low High]"
+			if tc.selfTest {
+				want = "[High Low High Low High]"
+			}
+			if got := fmt.Sprint(levels); got != want {
+				t.Errorf("lamp levels %s, want %s", got, want)
 			}
 			waitGoroutines(t, goroutines)
 			if n := gocv.MatProfile.Count(); n != mats {
@@ -299,3 +325,52 @@ model: {path: %q, labels: %q, delegate: cpu}
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
+
+// TestBenchCommand runs `edge bench` on the fixture photos: every stage is
+// reported and the ratio is pipeline fps over Invoke fps, measured together.
+func TestBenchCommand(t *testing.T) {
+	fx := fixtures(t)
+	code, out, errOut := edge(t, "bench", "--json", "--frames", "12", "--threads", "1",
+		"--model", filepath.Join(fx, "models/classification/mobilenet_v1_0.25_128_quant.tflite"),
+		"--labels", filepath.Join(fx, "labels/imagenet_labels_1001_coral.txt"),
+		"--source", filepath.Join(fx, "images"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var rep benchReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if rep.Frames != 12 || rep.PipelineFPS <= 0 || rep.InvokeFPS <= 0 || rep.Ratio != rep.PipelineFPS/rep.InvokeFPS {
+		t.Errorf("report %+v", rep)
+	}
+	stages := map[string]bool{}
+	for _, s := range rep.Stages {
+		if s.N == 0 || s.P95MS < s.P50MS {
+			t.Errorf("stage %+v", s)
+		}
+		stages[s.Stage] = true
+	}
+	for _, want := range []string{"capture", "preprocess", "invoke", "postprocess", "actions", "total"} {
+		if !stages[want] {
+			t.Errorf("no %s stage in %+v", want, rep.Stages)
+		}
+	}
+	if code, _, errOut := edge(t, "bench", "--model", "m.tflite", "--source", "/dev/video0"); code != 1 || !strings.Contains(errOut, "live source") {
+		t.Errorf("bench on a camera: exit %d: %s", code, errOut)
+	}
+}
+
+// TestRunBadConfig: `edge run` refuses a bad config with file:line: key.
+func TestRunBadConfig(t *testing.T) {
+	dir := t.TempDir()
+	p := writeConfig(t, dir, "camera: {source: /dev/video0}\nmodel: {path: m.tflite, delegate: gpu}\n")
+	code, _, errOut := edge(t, "run", "--config", p)
+	if code != 1 || !strings.Contains(errOut, p+":2: model.delegate: \"gpu\"") {
+		t.Errorf("exit %d: %s", code, errOut)
+	}
+	p = writeConfig(t, dir, "camera: {source: "+dir+"}\nmodel: {path: "+filepath.Join(dir, "missing.tflite")+"}\n")
+	if code, _, errOut := edge(t, "run", "--config", p); code != 1 || !strings.Contains(errOut, "missing.tflite") {
+		t.Errorf("missing model: exit %d: %s", code, errOut)
+	}
+}

@@ -79,3 +79,27 @@ func BenchmarkSetImage(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSetPixels times a 640×480 RGB camera frame into the SSD
+// model's 300×300 input: no allocation per frame.
+func BenchmarkSetPixels(b *testing.B) {
+	it, err := Open(fixture(b, "models/detection/coco_ssd_mobilenet_v1_1.0_quant_detect.tflite"), Options{Logger: quiet})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer it.Close()
+	pix := make([]byte, 640*480*3)
+	for i := range pix {
+		pix[i] = byte(i * 7)
+	}
+	if _, err := it.SetPixels(pix, 640, 480); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := it.SetPixels(pix, 640, 480); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

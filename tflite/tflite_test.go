@@ -569,3 +569,21 @@ func TestReadLabelsErrors(t *testing.T) {
 		t.Errorf("indexed labels: %v %+v", err, l)
 	}
 }
+
+// TestSetPixelsAllocatesNothing: the per-frame preprocessing of a camera
+// frame reuses its buffers.
+func TestSetPixelsAllocatesNothing(t *testing.T) {
+	it, err := Open(fixture(t, "models/detection/coco_ssd_mobilenet_v1_1.0_quant_detect.tflite"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer it.Close()
+	pix := make([]byte, 320*240*3)
+	if allocs := testing.AllocsPerRun(5, func() {
+		if _, err := it.SetPixels(pix, 320, 240); err != nil {
+			t.Fatal(err)
+		}
+	}); allocs != 0 {
+		t.Errorf("SetPixels: %v allocations per frame, want 0", allocs)
+	}
+}
