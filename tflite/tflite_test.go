@@ -587,3 +587,62 @@ func TestSetPixelsAllocatesNothing(t *testing.T) {
 		t.Errorf("SetPixels: %v allocations per frame, want 0", allocs)
 	}
 }
+
+// TestResizeModes: center-crop and letterbox fill the input differently,
+// and Detect maps boxes back to the image, so the dogs of pets.jpg are
+// found where stretching finds them.
+func TestResizeModes(t *testing.T) {
+	labels, err := ReadLabels(fixture(t, "labels/coco_labels_90_coral.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := loadImage(t, fixture(t, "images/pets.jpg"))
+	dogs := map[Resize][]Detection{}
+	for _, rz := range []Resize{Stretch, CenterCrop, Letterbox} {
+		it, err := Open(fixture(t, "models/detection/coco_ssd_mobilenet_v1_1.0_quant_detect.tflite"), Options{Preprocess: Preprocess{Resize: rz}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		place, err := it.SetImage(img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := it.Invoke(); err != nil {
+			t.Fatal(err)
+		}
+		dets, err := it.Detect(0.5, labels, place)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range dets {
+			if d.Label == "dog" {
+				dogs[rz] = append(dogs[rz], d)
+			}
+		}
+		it.Close()
+	}
+	if len(dogs[Stretch]) != 2 || len(dogs[Letterbox]) != 2 {
+		t.Fatalf("dogs: stretch %+v, letterbox %+v", dogs[Stretch], dogs[Letterbox])
+	}
+	// Letterbox sees the whole image: each dog's box matches stretch's.
+	for _, s := range dogs[Stretch] {
+		best := float32(0)
+		for _, l := range dogs[Letterbox] {
+			best = max(best, iou(s.Box, l.Box))
+		}
+		if best < 0.7 {
+			t.Errorf("letterbox: no box matching %+v (best IoU %.2f) in %+v", s.Box, best, dogs[Letterbox])
+		}
+	}
+	// The center crop of a 512×430 photo cuts 41 px off each side; boxes
+	// it finds, mapped back, still lie on a stretch box.
+	for _, c := range dogs[CenterCrop] {
+		best := float32(0)
+		for _, s := range dogs[Stretch] {
+			best = max(best, iou(s.Box, c.Box))
+		}
+		if best < 0.5 {
+			t.Errorf("center-crop box %+v matches no stretch box (best IoU %.2f)", c.Box, best)
+		}
+	}
+}
