@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"regexp"
 	"strconv"
@@ -48,6 +49,8 @@ type Config struct {
 	Rules    []Rule            `yaml:"rules"`
 	Events   Events            `yaml:"events"`
 	SelfTest bool              `yaml:"self_test"`
+	Console  Console           `yaml:"console"`
+	HTTP     HTTP              `yaml:"http"`
 
 	// Path is the file the config was read from.
 	Path string `yaml:"-"`
@@ -121,6 +124,19 @@ type Events struct {
 	MaxTotalMB      float64 `yaml:"max_total_mb"`
 	Snapshots       bool    `yaml:"snapshots"`
 	SnapshotQuotaMB float64 `yaml:"snapshot_quota_mb"`
+}
+
+// Console is the serial console (off when Port is empty).
+type Console struct {
+	Port        string   `yaml:"port"` // /dev/serial0, /dev/ttyGS0, /dev/ttyUSB0
+	Baud        int      `yaml:"baud"` // default 115200
+	StatusEvery Duration `yaml:"status_every"`
+}
+
+// HTTP is the local health, metrics and snapshot server.
+type HTTP struct {
+	// Listen is host:port (default 127.0.0.1:9101); "off" disables it.
+	Listen string `yaml:"listen"`
 }
 
 // Load reads and validates a config file.
@@ -222,6 +238,15 @@ func (c *Config) defaults() {
 	}
 	if c.Events.SnapshotQuotaMB == 0 {
 		c.Events.SnapshotQuotaMB = 200
+	}
+	if c.Console.Baud == 0 {
+		c.Console.Baud = 115200
+	}
+	if c.Console.StatusEvery == 0 {
+		c.Console.StatusEvery = Duration(10 * time.Second)
+	}
+	if c.HTTP.Listen == "" {
+		c.HTTP.Listen = "127.0.0.1:9101"
 	}
 }
 
@@ -389,6 +414,19 @@ func (c *Config) validate() error {
 	}
 	if c.Events.SnapshotQuotaMB < 0 {
 		p.add("must be >= 0", "events", "snapshot_quota_mb")
+	}
+	switch c.Console.Baud {
+	case 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600:
+	default:
+		p.add(fmt.Sprintf("%d: want a standard rate such as 115200", c.Console.Baud), "console", "baud")
+	}
+	if c.Console.StatusEvery < 0 {
+		p.add("negative duration", "console", "status_every")
+	}
+	if l := c.HTTP.Listen; l != "off" {
+		if _, port, err := net.SplitHostPort(l); err != nil || port == "" {
+			p.add(fmt.Sprintf("%q: want host:port such as 127.0.0.1:9101, or off", l), "http", "listen")
+		}
 	}
 	return errors.Join(p.errs...)
 }

@@ -14,7 +14,8 @@ func TestExampleConfig(t *testing.T) {
 	r := c.Rules[0]
 	if r.Name != "person-at-door" || r.Debounce.N != 3 || r.Debounce.M != 5 || r.Cooldown.D() != 10*time.Second ||
 		r.Actions[0].Pulse.D() != 250*time.Millisecond || r.Actions[1].Mode != "hold" || *c.Outputs["relay"].Line != 17 ||
-		c.Outputs["lamp"].Name != "GPIO27" || !c.Outputs["lamp"].ActiveLow || c.Model.Delegate != "auto" || !*c.Camera.Loop {
+		c.Outputs["lamp"].Name != "GPIO27" || !c.Outputs["lamp"].ActiveLow || c.Model.Delegate != "auto" || !*c.Camera.Loop ||
+		c.Console.Port != "/dev/serial0" || c.Console.StatusEvery.D() != 10*time.Second || c.HTTP.Listen != "127.0.0.1:9101" {
 		t.Errorf("example config read wrong: %+v", c)
 	}
 }
@@ -66,6 +67,8 @@ func TestBadConfigs(t *testing.T) {
 			[]string{"outputs.relay: want line"}},
 		{"hold with pulse", strings.Replace(good, "{output: relay, pulse: 100ms}", "{output: relay, mode: hold, pulse: 1s}", 1),
 			[]string{"hold mode takes no pulse width"}},
+		{"baud", good + "console: {port: /dev/serial0, baud: 1234}\n", []string{"edge.yaml:16: console.baud: 1234"}},
+		{"listen", good + "http: {listen: localhost}\n", []string{"edge.yaml:16: http.listen: \"localhost\""}},
 		{"two errors", strings.Replace(strings.Replace(good, "min_score: 0.5", "min_score: -1", 1), "  path: m.tflite", "  path: m.tflite\n  threads: 99", 1),
 			[]string{"model.threads: 99", "rules[0].min_score: -1"}},
 	} {
