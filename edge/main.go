@@ -8,6 +8,7 @@
 //	edge info     MODEL
 //	edge run      --config /etc/edge/edge.yaml
 //	edge bench    --config C | --model M --source VIDEO_OR_FOLDER [--frames N]
+//	edge monitor  PORT
 //	edge version
 //
 // Every command takes --json for machine-readable output. Run
@@ -58,6 +59,7 @@ func commands() []command {
 		{"info", "show a model's tensors, ops, quantization and metadata", runInfo},
 		{"run", "run the camera loop: model, rules, GPIO outputs, event log", runDaemon},
 		{"bench", "time the pipeline per stage on a file source, against Invoke alone", runBench},
+		{"monitor", "watch and command a device over its serial console", runMonitor},
 		{"version", "print the version", func(_ context.Context, _ []string, out, _ io.Writer) error {
 			_, err := fmt.Fprintf(out, "edge %s\n", version)
 			return err
