@@ -51,7 +51,7 @@ TEST_GOFLAGS := -tags=customenv,matprofile
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup setup-apt setup-tflite setup-go build run test vet lint bench env clean
+.PHONY: setup setup-apt setup-tflite setup-go build run test vet lint bench env clean install
 
 ## setup: install everything needed to build and test (idempotent)
 setup: setup-apt setup-tflite setup-go
@@ -101,6 +101,10 @@ run: build
 		--model $(EDGE_FIXTURES)/models/detection/coco_ssd_mobilenet_v1_1.0_quant_detect.tflite \
 		--labels $(EDGE_FIXTURES)/labels/coco_labels_90_coral.txt \
 		$(addprefix $(EDGE_FIXTURES)/images/,pets.jpg coffee.png grace_hopper.png traffic_frame_0001.png)
+
+## install: install edge as a systemd service on this machine (user edge, /etc/edge/edge.yaml)
+install: build
+	$(SUDO) systemd/install.sh --binary $(BIN)/edge --tflite-lib $(TFLITE_LIB)/libtensorflowlite_c.so
 
 ## test: vet, staticcheck and all tests
 test: setup vet lint

@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"image"
-	"image/jpeg"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,7 +11,9 @@ import (
 
 	"github.com/edgeproject/edge/edge/console"
 	"github.com/edgeproject/edge/edge/eventlog"
+	"github.com/edgeproject/edge/edge/metrics"
 	"github.com/edgeproject/edge/edge/pipeline"
+	"github.com/edgeproject/edge/edge/service"
 )
 
 // appliance is the running daemon as the console, the HTTP server and the
@@ -23,20 +22,19 @@ import (
 type appliance struct {
 	start  time.Time
 	reload chan struct{} // capacity 1: a reload is pending
+	latest *metrics.LatestFrame
+	beat   *service.Heartbeat
 
 	mu sync.Mutex
 	d  *daemon
-
-	frameMu   sync.Mutex
-	frame     []byte // latest frame, RGB
-	frameW    int
-	frameH    int
-	frameSeq  uint64
-	lastFrame time.Time
 }
 
 func newAppliance() *appliance {
-	return &appliance{start: time.Now(), reload: make(chan struct{}, 1)}
+	return &appliance{
+		start: time.Now(), reload: make(chan struct{}, 1),
+		latest: &metrics.LatestFrame{Every: 200 * time.Millisecond},
+		beat:   &service.Heartbeat{},
+	}
 }
 
 // set makes d the running daemon.
@@ -55,37 +53,11 @@ func (a *appliance) current() (*daemon, error) {
 	return a.d, nil
 }
 
-// onResult keeps a copy of the newest frame; it runs on the inference goroutine.
+// onResult runs on the inference goroutine for every frame: a heartbeat
+// for the watchdog, and (at most 5 times a second) a copy for snapshots.
 func (a *appliance) onResult(r pipeline.Result) {
-	f := r.Frame
-	a.frameMu.Lock()
-	defer a.frameMu.Unlock()
-	if cap(a.frame) < len(f.Pix) {
-		a.frame = make([]byte, len(f.Pix))
-	}
-	a.frame = a.frame[:len(f.Pix)]
-	copy(a.frame, f.Pix)
-	a.frameW, a.frameH, a.frameSeq, a.lastFrame = f.Width, f.Height, f.Seq, time.Now()
-}
-
-// snapshotJPEG encodes the latest frame.
-func (a *appliance) snapshotJPEG() ([]byte, uint64, error) {
-	a.frameMu.Lock()
-	if a.frameW == 0 {
-		a.frameMu.Unlock()
-		return nil, 0, errors.New("no frame yet")
-	}
-	img := image.NewRGBA(image.Rect(0, 0, a.frameW, a.frameH))
-	for i, j := 0, 0; i+2 < len(a.frame); i, j = i+3, j+4 {
-		img.Pix[j], img.Pix[j+1], img.Pix[j+2], img.Pix[j+3] = a.frame[i], a.frame[i+1], a.frame[i+2], 255
-	}
-	seq := a.frameSeq
-	a.frameMu.Unlock()
-	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 85}); err != nil {
-		return nil, 0, err
-	}
-	return buf.Bytes(), seq, nil
+	a.beat.Beat()
+	a.latest.Store(r.Frame.Pix, r.Frame.Width, r.Frame.Height)
 }
 
 // The console.Daemon methods.
@@ -162,7 +134,7 @@ func (a *appliance) Snapshot() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	data, seq, err := a.snapshotJPEG()
+	data, err := a.latest.JPEG()
 	if err != nil {
 		return "", err
 	}
@@ -173,7 +145,7 @@ func (a *appliance) Snapshot() (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	path := filepath.Join(dir, fmt.Sprintf("%s-console-%d.jpg", time.Now().UTC().Format("20060102T150405.000Z"), seq))
+	path := filepath.Join(dir, time.Now().UTC().Format("20060102T150405.000Z")+"-console.jpg")
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, data, 0o644); err != nil {
 		return "", err

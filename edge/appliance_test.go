@@ -2,8 +2,13 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
+	"image/jpeg"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +16,8 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 // TestConsoleOnDaemon runs `edge run` with its console on a pty and drives
@@ -19,6 +26,7 @@ import (
 func TestConsoleOnDaemon(t *testing.T) {
 	fx := fixtures(t)
 	dir := t.TempDir()
+	addr := freeAddr(t)
 	master, tty, err := pty.Open()
 	if err != nil {
 		t.Fatal(err)
@@ -33,8 +41,9 @@ rules:
   - {name: cup, labels: [cup], min_score: 0.5, cooldown: 1h}
 events: {dir: %q}
 console: {port: %q, status_every: 300ms}
+http: {listen: %q}
 `, filepath.Join(fx, "images"), filepath.Join(fx, "models/detection/coco_ssd_mobilenet_v1_1.0_quant_detect.tflite"),
-		filepath.Join(fx, "labels/coco_labels_90_coral.txt"), filepath.Join(dir, "events"), tty.Name()))
+		filepath.Join(fx, "labels/coco_labels_90_coral.txt"), filepath.Join(dir, "events"), tty.Name(), addr))
 
 	pins := &testPins{}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -107,4 +116,63 @@ console: {port: %q, status_every: 300ms}
 	expect("ok: configuration reloaded")
 	send("status")
 	expect("frames ")
+
+	// The same daemon over HTTP.
+	get := func(path string) (int, []byte) {
+		t.Helper()
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.StatusCode, b
+	}
+	if code, body := get("/healthz"); code != 200 {
+		t.Errorf("/healthz: %d %s", code, body)
+	}
+	code, body := get("/metrics")
+	if code != 200 {
+		t.Fatalf("/metrics: %d", code)
+	}
+	parser := expfmt.NewTextParser(model.LegacyValidation)
+	fams, err := parser.TextToMetricFamilies(bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := fams["edge_frames_total"]; f == nil || f.Metric[0].GetCounter().GetValue() < 5 {
+		t.Errorf("edge_frames_total: %v", f)
+	}
+	cups := 0.0
+	for _, m := range fams["edge_events_total"].GetMetric() {
+		for _, l := range m.GetLabel() {
+			if l.GetName() == "rule" && l.GetValue() == "cup" {
+				cups = m.GetCounter().GetValue()
+			}
+		}
+	}
+	if cups != 1 {
+		t.Errorf("edge_events_total{rule=\"cup\"} = %v, want 1", cups)
+	}
+	if f := fams["edge_invoke_seconds"]; f == nil || f.Metric[0].GetHistogram().GetSampleCount() < 5 {
+		t.Errorf("edge_invoke_seconds: %v", f)
+	}
+	code, body = get("/snapshot.jpg")
+	if img, err := jpeg.Decode(bytes.NewReader(body)); code != 200 || err != nil || img.Bounds().Dx() == 0 {
+		t.Errorf("/snapshot.jpg: %d %v", code, err)
+	}
+}
+
+// freeAddr is a loopback address with a port free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
 }

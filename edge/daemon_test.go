@@ -182,6 +182,7 @@ rules:
   - %s
 events: {dir: %q, snapshots: true}
 self_test: %v
+http: {listen: "127.0.0.1:0"}
 `, video, filepath.Join(fx, tc.model), filepath.Join(fx, tc.labels), tc.rule, events, tc.selfTest))
 			goroutines := runtime.NumGoroutine()
 			mats := gocv.MatProfile.Count()
@@ -265,6 +266,7 @@ func TestReloadKeepsOldConfig(t *testing.T) {
 	good := fmt.Sprintf(`
 camera: {source: %q, fps: 20}
 model: {path: %q, labels: %q, delegate: cpu}
+http: {listen: "127.0.0.1:0"}
 `, filepath.Join(fx, "images"), filepath.Join(fx, "models/classification/mobilenet_v1_0.25_128_quant.tflite"), filepath.Join(fx, "labels/imagenet_labels_1001_coral.txt"))
 	cfgPath := writeConfig(t, dir, good)
 

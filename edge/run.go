@@ -9,13 +9,17 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
 
+	"github.com/edgeproject/edge/camera"
 	"github.com/edgeproject/edge/edge/config"
 	"github.com/edgeproject/edge/edge/console"
+	"github.com/edgeproject/edge/edge/metrics"
 	"github.com/edgeproject/edge/edge/pipeline"
+	"github.com/edgeproject/edge/edge/service"
 )
 
 // runDaemon is `edge run`: the camera loop, until SIGTERM/SIGINT (ctx) or
@@ -59,18 +63,45 @@ func serve(ctx context.Context, path string, reload <-chan struct{}, o buildOpti
 		return err
 	}
 	app := newAppliance()
+	notify, err := service.NewNotifier()
+	if err != nil {
+		log.Warn("systemd notify socket", "err", err) // notify is a no-op then
+	}
+	defer notify.Close()
+	mets, err := metrics.New(metrics.HealthFunc(func() error { return app.beat.Check(stallAfter) }))
+	if err != nil {
+		return err
+	}
 	onResult := o.onResult
 	o.onResult = func(r pipeline.Result) {
 		app.onResult(r)
+		mets.Observe(r)
 		if onResult != nil {
 			onResult(r)
 		}
+	}
+	started := func(d *daemon) {
+		app.set(d)
+		app.beat.Beat() // a slow (re)build is not a stall
+		mets.SetCounters(daemonCounters{d})
+		names := make([]string, len(d.cfg.Rules))
+		for i, r := range d.cfg.Rules {
+			names[i] = r.Name
+		}
+		mets.DeclareRules(names...)
+		mets.SetReady(true)
+		notify.Ready()
+		notify.Status(fmt.Sprintf("running %s on %s (%s)", filepath.Base(d.cfg.Model.Path), d.cfg.Camera.Source, d.interp.Delegation()))
+	}
+	stopping := func(d *daemon) {
+		mets.SetReady(false)
+		app.set(nil)
+		d.Close()
 	}
 	d, err := build(cfg, o)
 	if err != nil {
 		return err
 	}
-	app.set(d)
 
 	var services sync.WaitGroup
 	svcCtx, stopServices := context.WithCancel(ctx)
@@ -78,6 +109,28 @@ func serve(ctx context.Context, path string, reload <-chan struct{}, o buildOpti
 		stopServices()
 		services.Wait()
 	}()
+	if cfg.HTTP.Listen != "off" {
+		srv, err := metrics.NewServer(cfg.HTTP.Listen, mets, app.latest.JPEG)
+		if err != nil {
+			d.Close()
+			return fmt.Errorf("%s: http.listen: %w", cfg.Path, err)
+		}
+		log.Info("http", "addr", srv.Addr().String(), "paths", "/healthz /metrics /snapshot.jpg")
+		services.Add(1)
+		go func() {
+			defer services.Done()
+			if err := srv.Serve(svcCtx); err != nil {
+				log.Error("http", "err", err)
+			}
+		}()
+	}
+	if interval, ok := service.WatchdogInterval(); ok {
+		services.Add(1)
+		go func() {
+			defer services.Done()
+			service.RunWatchdog(svcCtx, notify, app.beat, interval, stallAfter, log)
+		}()
+	}
 	if cfg.Console.Port != "" {
 		con, err := console.New(console.Config{Port: cfg.Console.Port, Baud: cfg.Console.Baud, StatusEvery: cfg.Console.StatusEvery.D(), Logger: log}, app)
 		if err != nil {
@@ -97,6 +150,7 @@ func serve(ctx context.Context, path string, reload <-chan struct{}, o buildOpti
 		if err := d.selfTest(ctx); err != nil {
 			log.Error("self-test", "err", err)
 		}
+		started(d)
 		log.Info("edge running", "config", path, "model", cfg.Model.Path, "delegation", d.interp.Delegation().String(), "source", cfg.Camera.Source)
 		runCtx, stop := context.WithCancel(ctx)
 		done := make(chan error, 1)
@@ -107,16 +161,16 @@ func serve(ctx context.Context, path string, reload <-chan struct{}, o buildOpti
 		for {
 			select {
 			case <-ctx.Done():
+				notify.Stopping()
 				stop()
 				err := <-done
-				app.set(nil)
-				d.Close()
+				stopping(d)
 				log.Info("edge stopped", "reason", context.Cause(ctx))
 				return err
 			case err := <-done:
+				notify.Stopping()
 				stop()
-				app.set(nil)
-				d.Close()
+				stopping(d)
 				return err
 			case <-reload:
 			case <-app.reload:
@@ -129,12 +183,12 @@ func serve(ctx context.Context, path string, reload <-chan struct{}, o buildOpti
 			next = c
 			break wait
 		}
+		notify.Reloading()
 		stop()
 		if err := <-done; err != nil {
 			log.Error("pipeline stopped with an error before reload", "err", err)
 		}
-		app.set(nil)
-		d.Close()
+		stopping(d)
 		nd, err := build(next, o)
 		if err != nil {
 			log.Error("reload: the new config does not start; back to the previous one", "err", err)
@@ -146,8 +200,23 @@ func serve(ctx context.Context, path string, reload <-chan struct{}, o buildOpti
 			log.Info("reload: new config running", "config", path)
 		}
 		d = nd
-		app.set(d)
 	}
+}
+
+// stallAfter is how long the pipeline may go without finishing a frame
+// before /healthz fails and the systemd watchdog stops being fed.
+const stallAfter = 20 * time.Second
+
+// daemonCounters gives the metrics the counters kept by the pipeline and the camera.
+type daemonCounters struct{ d *daemon }
+
+func (c daemonCounters) Dropped() uint64 { return c.d.pipe.Stats().Dropped }
+
+func (c daemonCounters) Reconnects() uint64 {
+	if r, ok := c.d.src.(camera.Reconnector); ok {
+		return r.Reconnects()
+	}
+	return 0
 }
 
 // shutdownGrace bounds how long a stop may take before the process exits anyway.

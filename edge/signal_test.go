@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,10 +30,32 @@ model: {path: %q, labels: %q, delegate: cpu, threads: 1}
 rules:
   - {name: cup, labels: [cup], min_score: 0.5}
 events: {dir: %q}
+http: {listen: "127.0.0.1:0"}
 `, filepath.Join(fx, "images"), filepath.Join(fx, "models/detection/coco_ssd_mobilenet_v1_1.0_quant_detect.tflite"),
 		filepath.Join(fx, "labels/coco_labels_90_coral.txt"), filepath.Join(dir, "events")))
+	// A systemd notify socket: edge must say READY=1, feed the watchdog
+	// and say STOPPING=1.
+	sock := filepath.Join(dir, "notify.sock")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	notes := &syncBuffer{}
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, _, err := conn.ReadFromUnix(buf)
+			if err != nil {
+				return
+			}
+			notes.Write(append(buf[:n:n], '\n'))
+		}
+	}()
+
 	stderr := &syncBuffer{}
 	cmd := exec.Command(bin, "run", "--config", cfg)
+	cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+sock, "WATCHDOG_USEC=1000000")
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -71,6 +94,12 @@ events: {dir: %q}
 	}
 	if !strings.Contains(stderr.String(), "edge stopped") {
 		t.Errorf("no clean-stop line:\n%s", stderr.String())
+	}
+	n := notes.String()
+	for _, want := range []string{"READY=1", "WATCHDOG=1", "RELOADING=1", "STOPPING=1"} {
+		if !strings.Contains(n, want) {
+			t.Errorf("notify socket got no %s:\n%s", want, n)
+		}
 	}
 	if _, err := os.Stat(filepath.Join(dir, "events", "events.jsonl")); err != nil {
 		t.Errorf("event log: %v", err)

@@ -127,11 +127,11 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	const buffers = 3 // one being captured, one queued, one being inferred
-	free := make(chan *camera.Frame, buffers)
+	free := make(chan *slot, buffers)
 	for i := 0; i < buffers; i++ {
-		free <- &camera.Frame{}
+		free <- &slot{}
 	}
-	ready := make(chan *camera.Frame, 1)
+	ready := make(chan *slot, 1)
 
 	var wg sync.WaitGroup
 	var captureErr error
@@ -155,23 +155,30 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	return nil
 }
 
-func (p *Pipeline) capture(ctx context.Context, free, ready chan *camera.Frame) error {
+// slot is a frame buffer in circulation, with how long its capture took.
+type slot struct {
+	frame   camera.Frame
+	capture time.Duration
+}
+
+func (p *Pipeline) capture(ctx context.Context, free, ready chan *slot) error {
 	for {
-		var f *camera.Frame
+		var f *slot
 		select {
 		case f = <-free:
 		case <-ctx.Done():
 			return nil
 		}
 		start := time.Now()
-		if err := p.cfg.Source.Read(ctx, f); err != nil {
+		if err := p.cfg.Source.Read(ctx, &f.frame); err != nil {
 			free <- f
 			if ctx.Err() != nil {
 				return nil
 			}
 			return err
 		}
-		p.stats.add(StageCapture, time.Since(start))
+		f.capture = time.Since(start)
+		p.stats.add(StageCapture, f.capture)
 		if !p.cfg.DropFrames {
 			select {
 			case ready <- f:
@@ -195,9 +202,9 @@ func (p *Pipeline) capture(ctx context.Context, free, ready chan *camera.Frame) 
 	}
 }
 
-func (p *Pipeline) infer(ctx context.Context, free, ready chan *camera.Frame) error {
+func (p *Pipeline) infer(ctx context.Context, free, ready chan *slot) error {
 	for {
-		var f *camera.Frame
+		var f *slot
 		var ok bool
 		select {
 		case f, ok = <-ready:
@@ -219,10 +226,12 @@ func (p *Pipeline) infer(ctx context.Context, free, ready chan *camera.Frame) er
 }
 
 // process runs one frame through the model, the rules and the actions.
-func (p *Pipeline) process(f *camera.Frame) error {
+func (p *Pipeline) process(s *slot) error {
 	p.started.CompareAndSwap(0, time.Now().UnixNano())
+	f := &s.frame
 	var res Result
 	res.Frame = f
+	res.Timings[StageCapture] = s.capture
 	m := p.cfg.Model
 
 	t := time.Now()
