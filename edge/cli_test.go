@@ -71,6 +71,21 @@ func TestClassifyCommand(t *testing.T) {
 	}
 }
 
+// TestClassifyEmbeddedLabels: a model that packs its labels needs no --labels.
+func TestClassifyEmbeddedLabels(t *testing.T) {
+	fx := fixtures(t)
+	code, out, errOut := edge(t, "classify", "--top", "1",
+		"--model", filepath.Join(fx, "models/classification/mobilenet_v1_0.75_192_quant.tflite"),
+		filepath.Join(fx, "images/parrot.jpg"))
+	if code != 0 || !strings.Contains(out, "macaw") {
+		t.Errorf("exit %d, out:\n%s\n%s", code, out, errOut)
+	}
+	code, out, _ = edge(t, "info", filepath.Join(fx, "models/classification/mobilenet_v1_0.75_192_quant.tflite"))
+	if code != 0 || !strings.Contains(out, "labels packed in the model: ") {
+		t.Errorf("info: exit %d:\n%s", code, out)
+	}
+}
+
 func TestDetectCommand(t *testing.T) {
 	fx := fixtures(t)
 	code, out, errOut := edge(t, "detect", "--min-score", "0.5",

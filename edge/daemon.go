@@ -87,6 +87,8 @@ func build(cfg *config.Config, o buildOptions) (d *daemon, err error) {
 		if labels, err = tflite.ReadLabels(cfg.Model.Labels); err != nil {
 			return nil, err
 		}
+	} else if labels, _, err = tflite.EmbeddedLabels(cfg.Model.Path, d.interp.Model()); err != nil {
+		return nil, err
 	}
 	detector := slices.Contains(d.interp.Model().CustomOps(), "TFLite_Detection_PostProcess")
 

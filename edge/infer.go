@@ -26,7 +26,7 @@ type inferFlags struct {
 
 func (f *inferFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.model, "model", "", "TFLite model file (required)")
-	fs.StringVar(&f.labels, "labels", "", "label file, one class per line")
+	fs.StringVar(&f.labels, "labels", "", "label file, one class per line (default: the one packed in the model, if any)")
 	fs.StringVar(&f.delegate, "delegate", "cpu", "where to run: cpu, xnnpack, edgetpu, nnapi or auto")
 	fs.IntVar(&f.threads, "threads", 0, "CPU threads (0: one per core, at most 4)")
 	fs.StringVar(&f.resize, "resize", "stretch", "how images fill the input: stretch, center-crop or letterbox")
@@ -63,6 +63,12 @@ func (f *inferFlags) open() (*tflite.Interpreter, *tflite.Labels, error) {
 	})
 	if err != nil {
 		return nil, nil, err
+	}
+	if labels == nil { // the model may carry its own
+		if labels, _, err = tflite.EmbeddedLabels(f.model, it.Model()); err != nil {
+			it.Close()
+			return nil, nil, err
+		}
 	}
 	return it, labels, nil
 }

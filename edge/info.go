@@ -35,6 +35,8 @@ type modelInfo struct {
 	Outputs     []tensorJSON   `json:"outputs"`
 	Quant       string         `json:"quantization"`
 	Metadata    []string       `json:"metadata,omitempty"`
+	// TFLite Support metadata, when the model has it.
+	Support *tflite.Metadata `json:"support_metadata,omitempty"`
 	// Runs says whether TFLite on this machine can run it, on which delegate.
 	Runs       bool               `json:"runs"`
 	Delegation *tflite.Delegation `json:"delegation,omitempty"`
@@ -82,6 +84,11 @@ func describeModel(path string, d tflite.Delegate) (*modelInfo, error) {
 	}
 	for _, md := range m.Metadata {
 		info.Metadata = append(info.Metadata, md.Name)
+	}
+	if md, ok, err := tflite.ReadMetadata(m); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	} else if ok {
+		info.Support = md
 	}
 	types := map[string]bool{}
 	perChannel := false
@@ -172,6 +179,15 @@ func printInfo(w io.Writer, info *modelInfo) {
 	}
 	if len(info.Metadata) > 0 {
 		fmt.Fprintf(w, "  metadata: %v\n", info.Metadata)
+	}
+	if md := info.Support; md != nil {
+		fmt.Fprintf(w, "  model card: %s %s (%s)\n", md.Name, md.Version, md.Author)
+		if len(md.Mean) > 0 {
+			fmt.Fprintf(w, "    input normalization: mean %v std %v\n", md.Mean, md.Std)
+		}
+		if md.LabelFile != "" {
+			fmt.Fprintf(w, "    labels packed in the model: %s\n", md.LabelFile)
+		}
 	}
 	if info.Runs {
 		fmt.Fprintf(w, "  runs here: yes, %s\n", info.Delegation)

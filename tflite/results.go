@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"regexp"
@@ -31,8 +32,13 @@ func ReadLabels(path string) (*Labels, error) {
 		return nil, err
 	}
 	defer f.Close()
+	return parseLabels(path, f)
+}
+
+// parseLabels reads labels from r; path names them in errors.
+func parseLabels(path string, r io.Reader) (*Labels, error) {
 	var lines []string
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
 	for sc.Scan() {
 		lines = append(lines, strings.TrimRight(sc.Text(), "\r"))

@@ -646,3 +646,40 @@ func TestResizeModes(t *testing.T) {
 		}
 	}
 }
+
+// TestEmbeddedLabels: the Coral models pack their labels and say so in
+// TFLITE_METADATA; classification works without a label file.
+func TestEmbeddedLabels(t *testing.T) {
+	it, err := Open(fixture(t, "models/classification/mobilenet_v1_0.5_160_quant.tflite"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer it.Close()
+	md, ok, err := ReadMetadata(it.Model())
+	if err != nil || !ok || md.LabelFile == "" {
+		t.Fatalf("metadata %+v %v %v", md, ok, err)
+	}
+	labels, ok, err := EmbeddedLabels(it.Path(), it.Model())
+	if err != nil || !ok {
+		t.Fatalf("embedded labels: %v %v", ok, err)
+	}
+	if _, err := it.SetImage(loadImage(t, fixture(t, "images/coffee.png"))); err != nil {
+		t.Fatal(err)
+	}
+	if err := it.Invoke(); err != nil {
+		t.Fatal(err)
+	}
+	top, err := it.Classify(1, labels)
+	if err != nil || !strings.HasPrefix(top[0].Label, "espresso") {
+		t.Errorf("top-1 %+v %v, want espresso from the packed labels %s", top, err, md.LabelFile)
+	}
+	// A model without metadata has none.
+	m2, err := Open(fixture(t, "models/detection/coco_ssd_mobilenet_v1_1.0_quant_detect.tflite"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m2.Close()
+	if _, ok, err := EmbeddedLabels(m2.Path(), m2.Model()); ok || err != nil {
+		t.Errorf("SSD model: embedded labels %v %v", ok, err)
+	}
+}

@@ -413,3 +413,13 @@ func (t Table) str(field int, name string, st *state) (string, error) {
 	}
 	return string(s), nil
 }
+
+// Root returns the root table of a flatbuffer other than a model — such as
+// the TFLITE_METADATA buffer (schema metadata_schema.fbs) — so that its
+// fields can be read with the bounds-checked getters.
+func Root(buf []byte) (Table, error) {
+	if len(buf) < 8 {
+		return Table{}, truncErr("", "flatbuffer of %d bytes has no root table", len(buf))
+	}
+	return tableAt(buf, uint64(le32(buf, 0)), nil)
+}
