@@ -198,3 +198,32 @@ func TestBadInput(t *testing.T) {
 		}
 	}
 }
+
+func TestModelsCommand(t *testing.T) {
+	fx := fixtures(t)
+	code, out, errOut := edge(t, "models", "list")
+	if code != 0 || !strings.Contains(out, "mobilenet_v1_0.25_128_quant") || !strings.Contains(out, "verified") {
+		t.Errorf("list: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, _ = edge(t, "models", "seed")
+	for _, want := range []string{"mobilenet_v1", "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small", "568.74M"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("seed: no %q in\n%s", want, out)
+		}
+	}
+	code, out, _ = edge(t, "models", "analyze", filepath.Join(fx, "models/classification/mobilenet_v2_1.0_224_quant.tflite"))
+	if code != 0 || !strings.Contains(out, "300.78M") {
+		t.Errorf("analyze: exit %d\n%s", code, out)
+	}
+	if code, _, errOut := edge(t, "models", "fetch", "mobilenet_v9"); code != 1 || !strings.Contains(errOut, "mobilenet_v9") {
+		t.Errorf("fetch unknown: exit %d: %s", code, errOut)
+	}
+	svg := filepath.Join(t.TempDir(), "chart.svg")
+	code, out, errOut = edge(t, "models", "bench", "--delegate", "xnnpack", "--threads", "1", "--runs", "2", "--svg", svg)
+	if code != 0 || strings.Count(out, "xnnpack") < 4 {
+		t.Fatalf("bench: exit %d\n%s%s", code, out, errOut)
+	}
+	if b, err := os.ReadFile(svg); err != nil || !strings.Contains(string(b), "<svg") || !strings.Contains(string(b), "mobilenet_v3_small") {
+		t.Errorf("chart: %v", err)
+	}
+}

@@ -9,6 +9,7 @@
 //	edge run      --config /etc/edge/edge.yaml
 //	edge bench    --config C | --model M --source VIDEO_OR_FOLDER [--frames N]
 //	edge monitor  PORT
+//	edge models   list | fetch NAME | info NAME | analyze [MODEL...] | seed | bench
 //	edge version
 //
 // Every command takes --json for machine-readable output. Run
@@ -60,6 +61,7 @@ func commands() []command {
 		{"run", "run the camera loop: model, rules, GPIO outputs, event log", runDaemon},
 		{"bench", "time the pipeline per stage on a file source, against Invoke alone", runBench},
 		{"monitor", "watch and command a device over its serial console", runMonitor},
+		{"models", "the MobileNet catalog: list, fetch, info, analyze, seed, bench", runModels},
 		{"version", "print the version", func(_ context.Context, _ []string, out, _ io.Writer) error {
 			_, err := fmt.Fprintf(out, "edge %s\n", version)
 			return err
