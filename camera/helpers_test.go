@@ -11,25 +11,11 @@ import (
 	"testing"
 
 	"gocv.io/x/gocv"
+
+	fixturedir "github.com/edgeproject/edge/camera/fixtures"
 )
 
-// fixtures is the shared fixture directory: $EDGE_FIXTURES, or
-// ../shared/fixtures beside the repository. Under CI a missing directory
-// fails the test; elsewhere it skips.
-func fixtures(t testing.TB) string {
-	t.Helper()
-	dir := os.Getenv("EDGE_FIXTURES")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "fixtures")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "images", "coffee.png")); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("fixtures not found (set EDGE_FIXTURES): %v", err)
-		}
-		t.Skipf("fixtures not found (set EDGE_FIXTURES): %v", err)
-	}
-	return dir
-}
+func fixtures(t testing.TB) string { return fixturedir.Dir(t) }
 
 func fixtureImage(t testing.TB, name string) string {
 	t.Helper()

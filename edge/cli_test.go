@@ -9,22 +9,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	fixturedir "github.com/edgeproject/edge/camera/fixtures"
 )
 
-func fixtures(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("EDGE_FIXTURES")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "fixtures")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "MANIFEST.tsv")); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("fixtures not found (set EDGE_FIXTURES): %v", err)
-		}
-		t.Skipf("fixtures not found (set EDGE_FIXTURES): %v", err)
-	}
-	return dir
-}
+func fixtures(t *testing.T) string { return fixturedir.Dir(t) }
 
 // edge runs the CLI in-process and returns its exit code, stdout and stderr.
 func edge(t *testing.T, args ...string) (int, string, string) {

@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	fixturedir "github.com/edgeproject/edge/camera/fixtures"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -21,20 +22,7 @@ import (
 	"time"
 )
 
-func fixtureDir(t testing.TB) string {
-	t.Helper()
-	dir := os.Getenv("EDGE_FIXTURES")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "fixtures")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "MANIFEST.tsv")); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("fixtures not found (set EDGE_FIXTURES): %v", err)
-		}
-		t.Skipf("fixtures not found (set EDGE_FIXTURES): %v", err)
-	}
-	return dir
-}
+func fixtureDir(t testing.TB) string { return fixturedir.Dir(t) }
 
 func sum(b []byte) string {
 	h := sha256.Sum256(b)

@@ -6,33 +6,14 @@ import (
 	_ "image/jpeg"
 	_ "image/png"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/edgeproject/edge/camera/fixtures"
 )
 
-// fixtures is the shared fixture directory: $EDGE_FIXTURES, or
-// ../shared/fixtures beside the repository. Under CI a missing directory
-// fails the test; elsewhere it skips.
-func fixtures(t testing.TB) string {
-	t.Helper()
-	dir := os.Getenv("EDGE_FIXTURES")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "fixtures")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "MANIFEST.tsv")); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("fixtures not found (set EDGE_FIXTURES): %v", err)
-		}
-		t.Skipf("fixtures not found (set EDGE_FIXTURES): %v", err)
-	}
-	return dir
-}
-
-func fixture(t testing.TB, rel string) string {
-	return filepath.Join(fixtures(t), rel)
-}
+func fixture(t testing.TB, rel string) string { return fixtures.Path(t, rel) }
 
 // readTSV reads a tab-separated file; with header, rows are keyed by column name.
 func readTSV(t testing.TB, path string) []map[string]string {

@@ -3,30 +3,16 @@ package pipeline
 import (
 	"context"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"runtime"
 	"testing"
 	"time"
 
 	"github.com/edgeproject/edge/camera"
+	"github.com/edgeproject/edge/camera/fixtures"
 	"github.com/edgeproject/edge/tflite"
 )
 
-func fixture(t *testing.T, rel string) string {
-	t.Helper()
-	dir := os.Getenv("EDGE_FIXTURES")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "fixtures")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "MANIFEST.tsv")); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("fixtures not found (set EDGE_FIXTURES): %v", err)
-		}
-		t.Skipf("fixtures not found: %v", err)
-	}
-	return filepath.Join(dir, rel)
-}
+func fixture(t *testing.T, rel string) string { return fixtures.Path(t, rel) }
 
 // TestLatestFrame: with DropFrames, a capture faster than inference drops
 // stale frames (counted) instead of queueing them; without, none is lost.

@@ -3,6 +3,7 @@ package arch_test
 import (
 	"bytes"
 	"fmt"
+	fixturedir "github.com/edgeproject/edge/camera/fixtures"
 	"image"
 	_ "image/png"
 	"os"
@@ -17,16 +18,9 @@ import (
 
 func photo(t testing.TB) image.Image {
 	t.Helper()
-	dir := os.Getenv("EDGE_FIXTURES")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "fixtures")
-	}
-	f, err := os.Open(filepath.Join(dir, "images", "bird.png"))
+	f, err := os.Open(fixturedir.Path(t, "images/bird.png"))
 	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("fixtures not found (set EDGE_FIXTURES): %v", err)
-		}
-		t.Skipf("fixtures not found (set EDGE_FIXTURES): %v", err)
+		t.Fatal(err)
 	}
 	defer f.Close()
 	img, _, err := image.Decode(f)

@@ -18,31 +18,11 @@ import (
 	"strings"
 	"testing"
 
+	fixturedir "github.com/edgeproject/edge/camera/fixtures"
 	"github.com/edgeproject/edge/tflite/schema"
 )
 
-// fixtures returns the fixtures directory: $EDGE_FIXTURES, else shared/
-// beside the repository, else /work/shared/fixtures. It skips the test if
-// none exists.
-func fixtures(t testing.TB) string {
-	t.Helper()
-	if dir := os.Getenv("EDGE_FIXTURES"); dir != "" {
-		if _, err := os.Stat(dir); err != nil {
-			t.Skipf("EDGE_FIXTURES=%s: %v", dir, err)
-		}
-		return dir
-	}
-	for _, dir := range []string{
-		filepath.Join("..", "..", "..", "shared", "fixtures"),
-		"/work/shared/fixtures",
-	} {
-		if _, err := os.Stat(filepath.Join(dir, "MANIFEST.tsv")); err == nil {
-			return dir
-		}
-	}
-	t.Skip("fixtures not found (set EDGE_FIXTURES to the fixtures directory)")
-	return ""
-}
+func fixtures(t testing.TB) string { return fixturedir.Dir(t) }
 
 func readFixture(t testing.TB, rel string) []byte {
 	t.Helper()

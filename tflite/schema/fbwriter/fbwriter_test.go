@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	fixturedir "github.com/edgeproject/edge/camera/fixtures"
 	"image"
 	_ "image/png"
 	"math"
@@ -18,20 +19,7 @@ import (
 	"github.com/edgeproject/edge/tflite/schema/fbwriter"
 )
 
-func fixtures(t testing.TB) string {
-	t.Helper()
-	dir := os.Getenv("EDGE_FIXTURES")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "..", "shared", "fixtures")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "MANIFEST.tsv")); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("fixtures not found (set EDGE_FIXTURES): %v", err)
-		}
-		t.Skipf("fixtures not found (set EDGE_FIXTURES): %v", err)
-	}
-	return dir
-}
+func fixtures(t testing.TB) string { return fixturedir.Dir(t) }
 
 func f32bytes(v ...float32) []byte {
 	var b []byte
