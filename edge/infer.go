@@ -136,106 +136,86 @@ func forEachImage(ctx context.Context, it *tflite.Interpreter, paths []string,
 	return nil
 }
 
-type classifyResult struct {
-	Image   string         `json:"image"`
-	Classes []tflite.Class `json:"classes"`
-	Timings timings        `json:"timings"`
+// decoder reads the outputs of one image: the value for --json (under
+// key) and the text lines.
+type decoder func(it *tflite.Interpreter, labels *tflite.Labels, place tflite.Placement) (value any, lines []string, err error)
+
+// runInference is classify and detect: shared flags plus extra ones, every
+// image run and timed, results printed as text or JSON.
+func runInference(ctx context.Context, name, key string, args []string, out, errOut io.Writer,
+	extra func(fs *flag.FlagSet) decoder) error {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(errOut)
+	var f inferFlags
+	f.register(fs)
+	decode := extra(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	it, labels, err := f.open()
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	var results []map[string]any
+	err = forEachImage(ctx, it, fs.Args(), func(path string, place tflite.Placement, t *timings) error {
+		start := time.Now()
+		value, lines, err := decode(it, labels, place)
+		if err != nil {
+			return err
+		}
+		t.Postprocess = ms(time.Since(start))
+		if f.asJSON {
+			results = append(results, map[string]any{"image": path, key: value, "timings": *t})
+			return nil
+		}
+		fmt.Fprintf(out, "%s  (invoke %.1f ms, preprocess %.1f ms, %s)\n", path, t.Invoke, t.Preprocess, it.Delegation())
+		for _, l := range lines {
+			fmt.Fprintf(out, "  %s\n", l)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if f.asJSON {
+		return writeJSON(out, map[string]any{"model": f.model, "delegation": it.Delegation(), "results": results})
+	}
+	return nil
 }
 
 func runClassify(ctx context.Context, args []string, out, errOut io.Writer) error {
-	fs := flag.NewFlagSet("classify", flag.ContinueOnError)
-	fs.SetOutput(errOut)
-	var f inferFlags
-	f.register(fs)
-	top := fs.Int("top", 5, "number of classes to print")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	it, labels, err := f.open()
-	if err != nil {
-		return err
-	}
-	defer it.Close()
-	var results []classifyResult
-	err = forEachImage(ctx, it, fs.Args(), func(path string, _ tflite.Placement, t *timings) error {
-		start := time.Now()
-		classes, err := it.Classify(*top, labels)
-		if err != nil {
-			return err
+	return runInference(ctx, "classify", "classes", args, out, errOut, func(fs *flag.FlagSet) decoder {
+		top := fs.Int("top", 5, "number of classes to print")
+		return func(it *tflite.Interpreter, labels *tflite.Labels, _ tflite.Placement) (any, []string, error) {
+			classes, err := it.Classify(*top, labels)
+			var lines []string
+			for _, c := range classes {
+				lines = append(lines, fmt.Sprintf("%5d  %.3f  %s", c.Index, c.Score, c.Label))
+			}
+			return classes, lines, err
 		}
-		t.Postprocess = ms(time.Since(start))
-		r := classifyResult{Image: path, Classes: classes, Timings: *t}
-		if f.asJSON {
-			results = append(results, r)
-			return nil
-		}
-		fmt.Fprintf(out, "%s  (invoke %.1f ms, preprocess %.1f ms, %s)\n", path, t.Invoke, t.Preprocess, it.Delegation())
-		for _, c := range classes {
-			fmt.Fprintf(out, "  %5d  %.3f  %s\n", c.Index, c.Score, c.Label)
-		}
-		return nil
 	})
-	if err != nil {
-		return err
-	}
-	if f.asJSON {
-		return writeJSON(out, map[string]any{"model": f.model, "delegation": it.Delegation(), "results": results})
-	}
-	return nil
-}
-
-type detectResult struct {
-	Image      string             `json:"image"`
-	Detections []tflite.Detection `json:"detections"`
-	Timings    timings            `json:"timings"`
 }
 
 func runDetect(ctx context.Context, args []string, out, errOut io.Writer) error {
-	fs := flag.NewFlagSet("detect", flag.ContinueOnError)
-	fs.SetOutput(errOut)
-	var f inferFlags
-	f.register(fs)
-	minScore := fs.Float64("min-score", 0.5, "smallest score to report")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	it, labels, err := f.open()
-	if err != nil {
-		return err
-	}
-	defer it.Close()
-	var results []detectResult
-	err = forEachImage(ctx, it, fs.Args(), func(path string, place tflite.Placement, t *timings) error {
-		start := time.Now()
-		dets, err := it.Detect(float32(*minScore), labels, place)
-		if err != nil {
-			return err
+	return runInference(ctx, "detect", "detections", args, out, errOut, func(fs *flag.FlagSet) decoder {
+		minScore := fs.Float64("min-score", 0.5, "smallest score to report")
+		return func(it *tflite.Interpreter, labels *tflite.Labels, place tflite.Placement) (any, []string, error) {
+			dets, err := it.Detect(float32(*minScore), labels, place)
+			if dets == nil {
+				dets = []tflite.Detection{}
+			}
+			lines := []string{}
+			if len(dets) == 0 {
+				lines = append(lines, fmt.Sprintf("nothing with score >= %.2f", *minScore))
+			}
+			for _, d := range dets {
+				lines = append(lines, fmt.Sprintf("%-14s %.2f  [x %.2f-%.2f, y %.2f-%.2f]", d.Label, d.Score, d.Box.XMin, d.Box.XMax, d.Box.YMin, d.Box.YMax))
+			}
+			return dets, lines, err
 		}
-		t.Postprocess = ms(time.Since(start))
-		if dets == nil {
-			dets = []tflite.Detection{}
-		}
-		r := detectResult{Image: path, Detections: dets, Timings: *t}
-		if f.asJSON {
-			results = append(results, r)
-			return nil
-		}
-		fmt.Fprintf(out, "%s  (invoke %.1f ms, preprocess %.1f ms, %s)\n", path, t.Invoke, t.Preprocess, it.Delegation())
-		if len(dets) == 0 {
-			fmt.Fprintf(out, "  nothing with score >= %.2f\n", *minScore)
-		}
-		for _, d := range dets {
-			fmt.Fprintf(out, "  %-14s %.2f  [x %.2f-%.2f, y %.2f-%.2f]\n", d.Label, d.Score, d.Box.XMin, d.Box.XMax, d.Box.YMin, d.Box.YMax)
-		}
-		return nil
 	})
-	if err != nil {
-		return err
-	}
-	if f.asJSON {
-		return writeJSON(out, map[string]any{"model": f.model, "delegation": it.Delegation(), "results": results})
-	}
-	return nil
 }
 
 func writeJSON(w io.Writer, v any) error {
