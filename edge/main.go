@@ -10,6 +10,7 @@
 //	edge bench    --config C | --model M --source VIDEO_OR_FOLDER [--frames N]
 //	edge monitor  PORT
 //	edge models   list | fetch NAME | info NAME | analyze [MODEL...] | seed | bench
+//	edge quantize --calib SOURCE --in FLOAT --out INT8 [--frames N] [--calib-method minmax|percentile] [--io float|int8|uint8]
 //	edge version
 //
 // Every command takes --json for machine-readable output. Run
@@ -62,6 +63,7 @@ func commands() []command {
 		{"bench", "time the pipeline per stage on a file source, against Invoke alone", runBench},
 		{"monitor", "watch and command a device over its serial console", runMonitor},
 		{"models", "the MobileNet catalog: list, fetch, info, analyze, seed, bench", runModels},
+		{"quantize", "post-training int8 quantization of a float model, calibrated on the device's frames", runQuantize},
 		{"version", "print the version", func(_ context.Context, _ []string, out, _ io.Writer) error {
 			_, err := fmt.Fprintf(out, "edge %s\n", version)
 			return err

@@ -1,13 +1,25 @@
-// Package quantize holds the integer arithmetic of quantized TensorFlow
-// Lite models — affine quantization parameters, requantization multipliers
-// and the fixed-point rounding TFLite's kernels use — for the engines and,
-// later, the post-training quantizer.
+// Package quantize turns float TensorFlow Lite models into full-integer
+// (int8) ones after training, and holds the integer arithmetic of
+// quantized models — affine quantization parameters, requantization
+// multipliers and the fixed-point rounding TFLite's kernels use — for the
+// engines and the quantizer.
 //
 // A real number r is stored as q with r = Scale × (q − ZeroPoint). Kernels
 // rescale int32 accumulators by a real multiplier M kept as a 32-bit
 // fixed-point mantissa and a power-of-two exponent (QuantizeMultiplier),
 // applied with gemmlowp's rounding (MultiplyByQuantizedMultiplier). The
 // functions here follow TFLite 2.9's definitions bit for bit.
+//
+// # Post-training quantization
+//
+// [Check] tells whether a float model can be quantized; [Instrument] makes
+// a copy of it whose outputs are all its activations, so that running it
+// (package ptq does, with TFLite, on camera frames) shows their values;
+// a [Calibration] collects them (min/max, per-channel means and, for the
+// [Percentile] method, a [Histogram]); [Convert] writes the integer model:
+// weights per channel ([PerChannel]), int32 biases ([Bias]), int8
+// activations, with the operator versions TFLite 2.9 runs. The pieces are
+// pure Go; running the float model is left to the caller.
 package quantize
 
 import (
