@@ -216,3 +216,46 @@ func TestModelsCommand(t *testing.T) {
 		t.Errorf("chart: %v", err)
 	}
 }
+
+// TestEngineGo: --engine go gives exactly TFLite's results (the Go engine is
+// bit-exact), for a classifier and the SSD detector.
+func TestEngineGo(t *testing.T) {
+	fx := fixtures(t)
+	for _, tc := range []struct{ cmd, model, labels string }{
+		{"classify", "models/classification/tf2_mobilenet_v2_1.0_224_ptq.tflite", "labels/imagenet_labels_1001_coral.txt"},
+		{"detect", "models/detection/coco_ssd_mobilenet_v1_1.0_quant_detect.tflite", "labels/coco_labels_90_coral.txt"},
+	} {
+		results := map[string]string{}
+		for _, eng := range []string{"tflite", "go"} {
+			code, out, errOut := edge(t, tc.cmd, "--json", "--engine", eng,
+				"--model", filepath.Join(fx, tc.model), "--labels", filepath.Join(fx, tc.labels),
+				filepath.Join(fx, "images/coffee.png"), filepath.Join(fx, "images/pets.jpg"), filepath.Join(fx, "images/grace_hopper.png"))
+			if code != 0 {
+				t.Fatalf("%s --engine %s: exit %d: %s", tc.cmd, eng, code, errOut)
+			}
+			var res struct {
+				Delegation struct{ Used string }
+				Results    []map[string]json.RawMessage
+			}
+			if err := json.Unmarshal([]byte(out), &res); err != nil {
+				t.Fatal(err)
+			}
+			if eng == "go" && res.Delegation.Used != "go" {
+				t.Errorf("--engine go ran on %q", res.Delegation.Used)
+			}
+			for _, r := range res.Results {
+				key := "classes"
+				if tc.cmd == "detect" {
+					key = "detections"
+				}
+				results[eng] += string(r["image"]) + string(r[key]) + "\n"
+			}
+		}
+		if results["go"] != results["tflite"] || results["go"] == "" {
+			t.Errorf("%s: go engine\n%s\ntflite\n%s", tc.cmd, results["go"], results["tflite"])
+		}
+	}
+	if code, _, errOut := edge(t, "classify", "--engine", "go", "--delegate", "xnnpack", "--model", filepath.Join(fx, "models/vww/vww_96_int8.tflite"), filepath.Join(fx, "images/coffee.png")); code != 1 || !strings.Contains(errOut, "CPU only") {
+		t.Errorf("go engine with xnnpack: exit %d: %s", code, errOut)
+	}
+}

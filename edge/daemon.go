@@ -76,7 +76,7 @@ func build(cfg *config.Config, o buildOptions) (d *daemon, err error) {
 	if cfg.Model.Std != nil {
 		pre.Std = float32(*cfg.Model.Std)
 	}
-	if d.interp, err = tflite.Open(cfg.Model.Path, tflite.Options{
+	if d.interp, err = openModel(cfg.Model.Path, cfg.Model.Engine, tflite.Options{
 		Delegate: del, Threads: cfg.Model.Threads, EdgeTPULibrary: cfg.Model.EdgeTPULibrary,
 		Preprocess: pre, Logger: o.logger,
 	}); err != nil {

@@ -161,29 +161,33 @@ func TestPipelineFiresOnce(t *testing.T) {
 
 	for _, tc := range []struct {
 		name, model, labels, rule string
+		engine                    string
 		selfTest                  bool
 		firstFrame, lastFrame     uint64
 		relayPulses               []time.Duration // about
 	}{
 		{"ssd", "models/detection/coco_ssd_mobilenet_v1_1.0_quant_detect.tflite", "labels/coco_labels_90_coral.txt",
 			"{name: dog-seen, labels: [dog], min_score: 0.5, debounce: {n: 3, m: 5}, cooldown: 1m, snapshot: true, actions: [{output: relay, pulse: 120ms}, {output: lamp, mode: hold}]}",
-			false, 33, 36, []time.Duration{120 * time.Millisecond}},
+			"tflite", false, 33, 36, []time.Duration{120 * time.Millisecond}},
+		{"ssd-go-engine", "models/detection/coco_ssd_mobilenet_v1_1.0_quant_detect.tflite", "labels/coco_labels_90_coral.txt",
+			"{name: dog-seen, labels: [dog], min_score: 0.5, debounce: {n: 3, m: 5}, cooldown: 1m, snapshot: true, actions: [{output: relay, pulse: 120ms}, {output: lamp, mode: hold}]}",
+			"go", false, 33, 36, []time.Duration{120 * time.Millisecond}},
 		{"classifier", "models/classification/mobilenet_v2_1.0_224_quant.tflite", "labels/imagenet_labels_1001_coral.txt",
 			"{name: espresso, labels: [espresso], min_score: 0.5, debounce: {n: 3, m: 5}, cooldown: 1m, actions: [{output: relay, pulse: 120ms}, {output: lamp, mode: hold}]}",
-			true, 3, 3, []time.Duration{200 * time.Millisecond, 120 * time.Millisecond}}, // self-test pulse first
+			"tflite", true, 3, 3, []time.Duration{200 * time.Millisecond, 120 * time.Millisecond}}, // self-test pulse first
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			events := filepath.Join(dir, tc.name+"-events")
 			cfgPath := writeConfig(t, t.TempDir(), fmt.Sprintf(`
 camera: {source: %q, loop: false}
-model: {path: %q, labels: %q, delegate: cpu, threads: 2, min_score: 0.4}
+model: {path: %q, labels: %q, delegate: cpu, threads: 2, min_score: 0.4, engine: %s}
 outputs: {relay: {line: 17}, lamp: {line: 18, active_low: true}}
 rules:
   - %s
 events: {dir: %q, snapshots: true}
 self_test: %v
 http: {listen: "127.0.0.1:0"}
-`, video, filepath.Join(fx, tc.model), filepath.Join(fx, tc.labels), tc.rule, events, tc.selfTest))
+`, video, filepath.Join(fx, tc.model), filepath.Join(fx, tc.labels), tc.engine, tc.rule, events, tc.selfTest))
 			goroutines := runtime.NumGoroutine()
 			mats := gocv.MatProfile.Count()
 			pins := &testPins{}
@@ -201,7 +205,7 @@ http: {listen: "127.0.0.1:0"}
 			if e.Frame < tc.firstFrame || e.Frame > tc.lastFrame || e.Score < 0.5 {
 				t.Errorf("event %+v: want frame %d..%d (debounce 3 of 5), score >= 0.5", e, tc.firstFrame, tc.lastFrame)
 			}
-			if tc.name == "ssd" {
+			if strings.HasPrefix(tc.name, "ssd") {
 				if e.Label != "dog" || e.Box == nil || e.Snapshot == "" {
 					t.Errorf("event %+v: want a dog with a box and a snapshot", e)
 				} else if _, err := os.Stat(filepath.Join(events, "snapshots", filepath.Base(e.Snapshot))); err != nil {

@@ -14,11 +14,12 @@ import (
 	"time"
 
 	"github.com/edgeproject/edge/tflite"
+	"github.com/edgeproject/edge/tflite/engine"
 )
 
 // inferFlags are the flags classify and detect share.
 type inferFlags struct {
-	model, labels, delegate, resize, edgetpuLib string
+	model, labels, delegate, resize, edgetpuLib, engine string
 	threads                                     int
 	mean, std                                   float64
 	asJSON                                      bool
@@ -28,6 +29,7 @@ func (f *inferFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.model, "model", "", "TFLite model file (required)")
 	fs.StringVar(&f.labels, "labels", "", "label file, one class per line (default: the one packed in the model, if any)")
 	fs.StringVar(&f.delegate, "delegate", "cpu", "where to run: cpu, xnnpack, edgetpu, nnapi or auto")
+	fs.StringVar(&f.engine, "engine", "tflite", "inference engine: tflite (the C library), go (the pure-Go engine) or auto")
 	fs.IntVar(&f.threads, "threads", 0, "CPU threads (0: one per core, at most 4)")
 	fs.StringVar(&f.resize, "resize", "stretch", "how images fill the input: stretch, center-crop or letterbox")
 	fs.Float64Var(&f.mean, "mean", 0, "input normalization mean (float inputs; default 127.5)")
@@ -55,7 +57,7 @@ func (f *inferFlags) open() (*tflite.Interpreter, *tflite.Labels, error) {
 			return nil, nil, err
 		}
 	}
-	it, err := tflite.Open(f.model, tflite.Options{
+	it, err := openModel(f.model, f.engine, tflite.Options{
 		Delegate:       d,
 		Threads:        f.threads,
 		EdgeTPULibrary: f.edgetpuLib,
@@ -71,6 +73,23 @@ func (f *inferFlags) open() (*tflite.Interpreter, *tflite.Labels, error) {
 		}
 	}
 	return it, labels, nil
+}
+
+// openModel opens a model on the engine named: "tflite" (the C library,
+// with its delegates), "go" (the pure-Go engine, CPU only) or "auto" —
+// the C library, which this binary links (a build without it will pick
+// the Go engine).
+func openModel(path, engineName string, opts tflite.Options) (*tflite.Interpreter, error) {
+	switch engineName {
+	case "", "tflite", "auto":
+		return tflite.Open(path, opts)
+	case "go":
+		if opts.Delegate != "" && opts.Delegate != tflite.CPU && opts.Delegate != tflite.Auto {
+			return nil, fmt.Errorf("%s: the go engine runs on the CPU only; --delegate %s needs --engine tflite", path, opts.Delegate)
+		}
+		return engine.OpenTFLite(path, opts)
+	}
+	return nil, fmt.Errorf("unknown engine %q: want tflite, go or auto", engineName)
 }
 
 // timings of one image, in milliseconds.

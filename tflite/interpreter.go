@@ -87,6 +87,9 @@ type Delegation struct {
 }
 
 func (d Delegation) String() string {
+	if d.Used == "go" {
+		return fmt.Sprintf("go engine (%d nodes)", d.Nodes)
+	}
 	if d.Used == CPU {
 		return fmt.Sprintf("cpu (%d nodes)", d.Nodes)
 	}
@@ -111,8 +114,45 @@ type Interpreter struct {
 
 	inputs, outputs   []TensorInfo
 	cinputs, coutputs []*gotflite.Tensor
+	backend           Backend // another engine instead of the C library
 	delegation        Delegation
 	pre               preprocessor
+}
+
+// Backend runs a model's tensors for an Interpreter in place of the TFLite
+// C library — the pure-Go engine (tflite/engine) is one. The Interpreter
+// keeps doing the preprocessing, classification and SSD decoding.
+type Backend interface {
+	// Name says where the nodes run, as Delegation().Used reports it (e.g. "go").
+	Name() string
+	Inputs() []TensorInfo
+	Outputs() []TensorInfo
+	InputBytes(i int) ([]byte, error)
+	OutputBytes(i int) ([]byte, error)
+	Invoke() error
+	Close() error
+}
+
+// NewWithBackend wraps a backend that has loaded the model at path. The
+// Interpreter owns it: Close closes it.
+func NewWithBackend(path string, b Backend, opts Options) (*Interpreter, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if err := opts.Preprocess.validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	m, err := schema.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	it := &Interpreter{path: path, model: m, opts: opts, backend: b, inputs: b.Inputs(), outputs: b.Outputs()}
+	nodes := 0
+	for _, sg := range m.Subgraphs {
+		nodes += len(sg.Operators)
+	}
+	it.delegation = Delegation{Requested: opts.Delegate, Used: Delegate(b.Name()), Nodes: nodes, Delegated: nodes}
+	return it, nil
 }
 
 // Open loads the .tflite model at path and prepares it to run. Errors name
@@ -464,6 +504,11 @@ func (it *Interpreter) Close() error {
 	if it == nil {
 		return nil
 	}
+	if it.backend != nil {
+		err := it.backend.Close()
+		it.backend = nil
+		return err
+	}
 	it.teardown()
 	if it.handle != 0 {
 		it.handle.Delete()
@@ -489,6 +534,12 @@ func (it *Interpreter) Outputs() []TensorInfo { return it.outputs }
 
 // Invoke runs the model on the current inputs.
 func (it *Interpreter) Invoke() error {
+	if it.backend != nil {
+		if err := it.backend.Invoke(); err != nil {
+			return fmt.Errorf("%s: %w", it.path, err)
+		}
+		return nil
+	}
 	if it.ip == nil {
 		return fmt.Errorf("%s: interpreter is closed", it.path)
 	}
@@ -501,6 +552,9 @@ func (it *Interpreter) Invoke() error {
 // InputBytes is input i's memory inside TFLite, valid until Close. Writing
 // it sets the input without a copy.
 func (it *Interpreter) InputBytes(i int) ([]byte, error) {
+	if it.backend != nil {
+		return it.backend.InputBytes(i)
+	}
 	if i < 0 || i >= len(it.cinputs) {
 		return nil, fmt.Errorf("%s: no input %d (model has %d)", it.path, i, len(it.cinputs))
 	}
@@ -509,6 +563,9 @@ func (it *Interpreter) InputBytes(i int) ([]byte, error) {
 
 // OutputBytes is output i's memory inside TFLite, valid until the next Invoke.
 func (it *Interpreter) OutputBytes(i int) ([]byte, error) {
+	if it.backend != nil {
+		return it.backend.OutputBytes(i)
+	}
 	if i < 0 || i >= len(it.coutputs) {
 		return nil, fmt.Errorf("%s: no output %d (model has %d)", it.path, i, len(it.coutputs))
 	}

@@ -99,6 +99,10 @@ func (it *Interpreter) describe() error {
 // refreshOutputs re-reads output shapes, which post-processing ops such as
 // TFLite_Detection_PostProcess only set when they run.
 func (it *Interpreter) refreshOutputs() {
+	if it.backend != nil {
+		it.outputs = it.backend.Outputs()
+		return
+	}
 	for i, t := range it.coutputs {
 		if len(it.outputs[i].Shape) != t.NumDims() {
 			it.outputs[i].Shape = t.Shape()

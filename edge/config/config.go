@@ -73,6 +73,7 @@ type Model struct {
 	Path     string   `yaml:"path"`
 	Labels   string   `yaml:"labels"`
 	Delegate string   `yaml:"delegate"` // cpu, xnnpack, edgetpu, nnapi, auto (default auto)
+	Engine   string   `yaml:"engine"`   // tflite (default), go, auto
 	Threads  int      `yaml:"threads"`
 	Resize   string   `yaml:"resize"` // stretch, center-crop, letterbox
 	Mean     *float64 `yaml:"mean"`
@@ -331,6 +332,15 @@ func (c *Config) validate() error {
 	case "cpu", "xnnpack", "edgetpu", "nnapi", "auto":
 	default:
 		p.add(fmt.Sprintf("%q: want cpu, xnnpack, edgetpu, nnapi or auto", c.Model.Delegate), "model", "delegate")
+	}
+	switch c.Model.Engine {
+	case "", "tflite", "auto":
+	case "go":
+		if c.Model.Delegate != "cpu" && c.Model.Delegate != "auto" {
+			p.add(fmt.Sprintf("the go engine runs on the CPU only, not %q", c.Model.Delegate), "model", "delegate")
+		}
+	default:
+		p.add(fmt.Sprintf("%q: want tflite, go or auto", c.Model.Engine), "model", "engine")
 	}
 	switch c.Model.Resize {
 	case "stretch", "center-crop", "letterbox":

@@ -69,6 +69,8 @@ func TestBadConfigs(t *testing.T) {
 			[]string{"hold mode takes no pulse width"}},
 		{"baud", good + "console: {port: /dev/serial0, baud: 1234}\n", []string{"edge.yaml:16: console.baud: 1234"}},
 		{"listen", good + "http: {listen: localhost}\n", []string{"edge.yaml:16: http.listen: \"localhost\""}},
+		{"engine", strings.Replace(good, "  path: m.tflite", "  path: m.tflite\n  engine: rust", 1), []string{"edge.yaml:6: model.engine: \"rust\""}},
+		{"go engine with a delegate", strings.Replace(good, "  path: m.tflite", "  path: m.tflite\n  engine: go\n  delegate: edgetpu", 1), []string{"model.delegate: the go engine runs on the CPU only"}},
 		{"two errors", strings.Replace(strings.Replace(good, "min_score: 0.5", "min_score: -1", 1), "  path: m.tflite", "  path: m.tflite\n  threads: 99", 1),
 			[]string{"model.threads: 99", "rules[0].min_score: -1"}},
 	} {
