@@ -20,9 +20,9 @@ import (
 // inferFlags are the flags classify and detect share.
 type inferFlags struct {
 	model, labels, delegate, resize, edgetpuLib, engine string
-	threads                                     int
-	mean, std                                   float64
-	asJSON                                      bool
+	threads                                             int
+	mean, std                                           float64
+	asJSON                                              bool
 }
 
 func (f *inferFlags) register(fs *flag.FlagSet) {
