@@ -23,17 +23,9 @@ func OpenTFLite(path string, opts tflite.Options) (*tflite.Interpreter, error) {
 type backend struct{ e *Interpreter }
 
 func (b backend) Name() string                      { return "go" }
-func (b backend) Inputs() []tflite.TensorInfo       { return convert(b.e.Inputs()) }
-func (b backend) Outputs() []tflite.TensorInfo      { return convert(b.e.Outputs()) }
+func (b backend) Inputs() []tflite.TensorInfo       { return b.e.Inputs() }
+func (b backend) Outputs() []tflite.TensorInfo      { return b.e.Outputs() }
 func (b backend) InputBytes(i int) ([]byte, error)  { return b.e.InputBytes(i) }
 func (b backend) OutputBytes(i int) ([]byte, error) { return b.e.OutputBytes(i) }
 func (b backend) Invoke() error                     { return b.e.Invoke() }
 func (b backend) Close() error                      { return b.e.Close() }
-
-func convert(ts []TensorInfo) []tflite.TensorInfo {
-	out := make([]tflite.TensorInfo, len(ts))
-	for i, t := range ts {
-		out[i] = tflite.TensorInfo(t)
-	}
-	return out
-}
