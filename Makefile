@@ -128,3 +128,44 @@ env:
 
 clean:
 	rm -rf $(BIN) $(TFLITE_DIR)
+
+# ---- Cross-compiling, packages, emulated ARM tests (cross-compile.sh, edge/tools/) ----
+#
+# `make cross test-arm deb` from scratch downloads the arm64 sysroot (Debian's
+# packages, ~200 MB) and builds GoCV twice more (arm64, packaged amd64).
+
+# The version stamped into binaries and packages: the tag vX.Y.Z, else
+# 0.0.0~gitYYYYMMDD.<commit>.
+EDGE_VERSION ?= $(shell ./cross-compile.sh version)
+# Packages whose tests test-arm runs under qemu-user: inference and the OpenCV camera.
+TEST_ARM_PKGS ?= ./tflite/... ./camera/...
+# A `go test -skip` pattern for test-arm; empty runs everything.
+TEST_ARM_SKIP ?=
+
+.PHONY: cross deb test-arm
+
+## cross: cross-compile bin/linux_arm64/edge (Pi 4/5 64-bit, Jetson); armhf once it can be built
+cross: setup-tflite setup-go
+	EDGE_VERSION='$(EDGE_VERSION)' ./cross-compile.sh arm64
+	@rc=0; EDGE_VERSION='$(EDGE_VERSION)' ./cross-compile.sh armhf || rc=$$?; \
+	if [ $$rc = 3 ]; then echo "cross: armhf not built (above); arm64 is"; elif [ $$rc != 0 ]; then exit $$rc; fi
+
+## deb: dist/edge_<version>_<arch>.deb for arm64 and amd64 (and armhf once it builds)
+deb: setup cross
+	EDGE_VERSION='$(EDGE_VERSION)' ./cross-compile.sh amd64
+	@for arch in arm64 amd64 armhf; do \
+		case $$arch in armhf) bin=$(BIN)/linux_arm/edge ;; *) bin=$(BIN)/linux_$$arch/edge ;; esac; \
+		if [ $$arch = armhf ] && [ ! -x $$bin ]; then echo "deb: no armhf binary: no armhf package"; continue; fi; \
+		echo "$(GO) run ./edge/tools/mkdeb --arch $$arch --version $(EDGE_VERSION) --out dist"; \
+		$(GO) run ./edge/tools/mkdeb --arch $$arch --version '$(EDGE_VERSION)' --binary $$bin --out dist; \
+	done
+
+## test-arm: the tflite and camera tests on arm64 under qemu-user, then edge on an emulated arm64 board
+test-arm: cross
+	./cross-compile.sh board arm64
+	@status=0; \
+	( eval "$$(./cross-compile.sh env arm64)"; \
+	  echo "test-arm: go test -exec '$$EDGE_QEMU_EXEC'"; \
+	  $(GO) test -count=1 -exec "$$EDGE_QEMU_EXEC" $(if $(TEST_ARM_SKIP),-skip '$(TEST_ARM_SKIP)') $(TEST_ARM_PKGS) ) || status=1; \
+	$(GO) run ./edge/tools/armboard --fixtures '$(EDGE_FIXTURES)' || status=1; \
+	exit $$status
