@@ -683,7 +683,7 @@ func TestErrors(t *testing.T) {
 	// A model whose tensor 1 points past the end of the file.
 	pastEnd, pos := buildFile(func() T {
 		mt := tinyModel()
-		mt[2].([]T)[0][0] = labeled{"tensors", mt[2].([]T)[0][0]}
+		mt[2].([]T)[0][0] = labeled{Name: "tensors", V: mt[2].([]T)[0][0]}
 		return mt
 	}())
 	patch32(pastEnd, pos["tensors"]+8, len(pastEnd)+100)
@@ -691,7 +691,7 @@ func TestErrors(t *testing.T) {
 	// shape: 400 million elements if decoded naively.
 	bomb, bpos := buildFile(T{
 		0: uint32(3),
-		2: []T{{0: labeled{"tensors", make([]T, 20000)}}},
+		2: []T{{0: labeled{Name: "tensors", V: make([]T, 20000)}}},
 	})
 	bomb = append(bomb, make([]byte, 4)...)
 	shapeTensor := len(bomb)
