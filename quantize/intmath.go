@@ -29,7 +29,9 @@ import (
 
 // QuantizeMultiplier splits a real multiplier into a Q31 mantissa in
 // [2^30, 2^31) and an exponent, so that real ≈ multiplier × 2^(shift−31),
-// as TFLite's QuantizeMultiplier does (0 gives 0, 0).
+// as TFLite 2.9's QuantizeMultiplier does (0 gives 0, 0; below 2^-32 it
+// flushes to 0). The default (double-rounding) build of 2.9 does not clamp
+// large exponents; only its TFLITE_SINGLE_ROUNDING build does.
 func QuantizeMultiplier(real float64) (multiplier int32, shift int) {
 	if real == 0 {
 		return 0, 0
@@ -42,9 +44,6 @@ func QuantizeMultiplier(real float64) (multiplier int32, shift int) {
 	}
 	if shift < -31 {
 		shift, qFixed = 0, 0
-	}
-	if shift > 30 {
-		shift, qFixed = 30, (1<<31)-1
 	}
 	return int32(qFixed), shift
 }

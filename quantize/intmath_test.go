@@ -110,9 +110,9 @@ func TestQuantizeMultiplier(t *testing.T) {
 		{0.5, 1 << 30, 0},
 		{1, 1 << 30, 1},
 		{0.25, 1 << 30, -1},
-		{1e-12, 0, 0},                // below 2^-31: flushed
-		{1 << 40, math.MaxInt32, 30}, // above 2^30: clamped
-		{0.99999999999, 1 << 30, 1},  // rounds up to 2^31: halved, exponent + 1
+		{1e-12, 0, 0},               // below 2^-31: flushed
+		{1 << 40, 1 << 30, 41},      // not clamped in TFLite 2.9's default build
+		{0.99999999999, 1 << 30, 1}, // rounds up to 2^31: halved, exponent + 1
 	} {
 		m, shift := QuantizeMultiplier(tc.real)
 		if m != tc.m || shift != tc.shift {

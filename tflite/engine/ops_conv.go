@@ -1,6 +1,9 @@
 package engine
 
-import "github.com/edgeproject/edge/tflite/schema"
+import (
+	qmath "github.com/edgeproject/edge/quantize"
+	"github.com/edgeproject/edge/tflite/schema"
+)
 
 // Options field ids (schema.fbs).
 const (
@@ -89,7 +92,7 @@ func quantMultipliers(in, filter, out *tensor, oc int, perTensorFloat bool) ([]i
 		} else {
 			real = float64(in.scale) * float64(fs) / float64(out.scale)
 		}
-		mult[ch], shift[ch] = quantizeMultiplier(real)
+		mult[ch], shift[ch] = qmath.QuantizeMultiplier(real)
 	}
 	return mult, shift
 }

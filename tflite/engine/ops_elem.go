@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math"
 
+	qmath "github.com/edgeproject/edge/quantize"
 	"github.com/edgeproject/edge/tflite/schema"
 )
 
@@ -109,9 +110,9 @@ func (k *quantAdd) elem(i, j, o int) {
 	const leftShift = 20
 	x := (k.off1 + load8(k.a.data, i, k.signed)) * (1 << leftShift)
 	y := (k.off2 + load8(k.b.data, j, k.signed)) * (1 << leftShift)
-	x = rdbpot(srdhm(x, k.m1), k.s1)
-	y = rdbpot(srdhm(y, k.m2), k.s2)
-	r := rdbpot(srdhm(x+y, k.mo), k.so) + k.outOff
+	x = qmath.RoundingDivideByPOT(qmath.SaturatingRoundingDoublingHighMul(x, k.m1), k.s1)
+	y = qmath.RoundingDivideByPOT(qmath.SaturatingRoundingDoublingHighMul(y, k.m2), k.s2)
+	r := qmath.RoundingDivideByPOT(qmath.SaturatingRoundingDoublingHighMul(x+y, k.mo), k.so) + k.outOff
 	k.out.data[o] = byte(min(max(r, k.actMin), k.actMax))
 }
 
@@ -195,9 +196,9 @@ func prepareAdd(c *nodeCtx) (kernel, error) {
 	// TFLite 2.9 add.cc: twice the larger input scale (a float32), and the
 	// output multiplier over (1<<20)·output scale, also a float32.
 	twiceMax := float64(2 * max(a.scale, b.scale))
-	k.m1, k.s1 = quantizeMultiplier(float64(a.scale) / twiceMax)
-	k.m2, k.s2 = quantizeMultiplier(float64(b.scale) / twiceMax)
-	k.mo, k.so = quantizeMultiplier(twiceMax / float64(float32(1<<20)*out.scale))
+	k.m1, k.s1 = qmath.QuantizeMultiplier(float64(a.scale) / twiceMax)
+	k.m2, k.s2 = qmath.QuantizeMultiplier(float64(b.scale) / twiceMax)
+	k.mo, k.so = qmath.QuantizeMultiplier(twiceMax / float64(float32(1<<20)*out.scale))
 	k.s1, k.s2, k.so = -k.s1, -k.s2, -k.so // right shifts
 	if k.s1 < 0 || k.s2 < 0 || k.so < 0 {
 		return nil, c.invalid("input and output scales %g, %g, %g give a multiplier >= 1", a.scale, b.scale, out.scale)
@@ -227,7 +228,7 @@ func (k *quantMul) run(*pool) { k.bc.each(k.fn) }
 func (k *quantMul) elem(i, j, o int) {
 	x := k.off1 + load8(k.a.data, i, k.signed)
 	y := k.off2 + load8(k.b.data, j, k.signed)
-	r := mulRef(x*y, k.m, k.s) + k.outOff
+	r := qmath.MultiplyByQuantizedMultiplier(x*y, k.m, k.s) + k.outOff
 	k.out.data[o] = byte(min(max(r, k.actMin), k.actMax))
 }
 
@@ -246,7 +247,7 @@ func prepareMul(c *nodeCtx) (kernel, error) {
 	}
 	k := &quantMul{a: a, b: b, out: out, bc: bc, signed: out.signed(), off1: -a.zp, off2: -b.zp, outOff: out.zp}
 	// mul.cc computes the multiplier in float32.
-	k.m, k.s = quantizeMultiplier(float64(a.scale * b.scale / out.scale))
+	k.m, k.s = qmath.QuantizeMultiplier(float64(a.scale * b.scale / out.scale))
 	var ok bool
 	if k.actMin, k.actMax, ok = quantizedActRange(act, out.signed(), out.scale, out.zp); !ok {
 		return nil, c.unsupported("fused %s", actName(act))
@@ -323,7 +324,7 @@ func prepareRelu(c *nodeCtx) (kernel, error) {
 		return nil, err
 	}
 	// activations.cc ReluPrepare / QuantizedReluX.
-	m, s := quantizeMultiplier(float64(in.scale / out.scale))
+	m, s := qmath.QuantizeMultiplier(float64(in.scale / out.scale))
 	signed := in.signed()
 	qmin, qmax := typeRange(signed)
 	lo := max(qmin, out.zp+int32(roundf(0/out.scale)))
@@ -334,7 +335,7 @@ func prepareRelu(c *nodeCtx) (kernel, error) {
 	k := &quantRelu{lut{in: in, out: out}}
 	for v := 0; v < 256; v++ {
 		x := load8([]byte{byte(v)}, 0, signed)
-		r := out.zp + mulRef(x-in.zp, m, s)
+		r := out.zp + qmath.MultiplyByQuantizedMultiplier(x-in.zp, m, s)
 		k.table[v] = byte(min(max(r, lo), hi))
 	}
 	return k, nil
@@ -361,12 +362,12 @@ func prepareHardSwish(c *nodeCtx) (kernel, error) {
 	}
 	hiresInScale := (1.0 / 128.0) * in.scale
 	const reluishScale = float32(3.0 / 32768.0)
-	outMult, outExp := quantizeMultiplier(float64(hiresInScale / out.scale))
+	outMult, outExp := qmath.QuantizeMultiplier(float64(hiresInScale / out.scale))
 	outMult16 := downScale16(outMult)
 	if outExp > 0 {
 		return nil, c.invalid("input scale %g, output scale %g: output multiplier exponent %d > 0", in.scale, out.scale, outExp)
 	}
-	reluMult, reluExp := quantizeMultiplier(float64(hiresInScale / reluishScale))
+	reluMult, reluExp := qmath.QuantizeMultiplier(float64(hiresInScale / reluishScale))
 	reluMult16 := downScale16(reluMult)
 	signed := in.signed()
 	qmin, qmax := typeRange(signed)
@@ -485,10 +486,10 @@ func prepareQuantize(c *nodeCtx) (kernel, error) {
 		return nil, err
 	}
 	// quantize.cc: Requantize with MultiplyByQuantizedMultiplier.
-	k.m, k.s = quantizeMultiplier(float64(in.scale) / float64(out.scale))
+	k.m, k.s = qmath.QuantizeMultiplier(float64(in.scale) / float64(out.scale))
 	for v := 0; v < 256; v++ {
 		x := load8([]byte{byte(v)}, 0, in.signed()) - in.zp
-		r := mulRef(x, k.m, k.s) + out.zp
+		r := qmath.MultiplyByQuantizedMultiplier(x, k.m, k.s) + out.zp
 		k.table[v] = byte(min(max(r, k.qmin), k.qmax))
 	}
 	return k, nil

@@ -3,6 +3,7 @@ package engine
 import (
 	"encoding/binary"
 
+	qmath "github.com/edgeproject/edge/quantize"
 	"github.com/edgeproject/edge/tflite/schema"
 )
 
@@ -221,10 +222,10 @@ func (k *mean) run(*pool) {
 			var r int32
 			switch k.mode {
 			case meanOptimized:
-				r = mulRef(a, k.m, k.s) + k.bias
+				r = qmath.MultiplyByQuantizedMultiplier(a, k.m, k.s) + k.bias
 			case meanInteger:
 				a -= int32(hw) * k.inZP
-				a = mulRef(a, k.m, k.s)
+				a = qmath.MultiplyByQuantizedMultiplier(a, k.m, k.s)
 				n := int32(hw)
 				if a > 0 {
 					a = (a + n/2) / n
@@ -297,7 +298,7 @@ func prepareMean(c *nodeCtx) (kernel, error) {
 	switch {
 	case keep && in.signed():
 		k.mode = meanInteger
-		k.m, k.s = quantizeMultiplier(float64(in.scale) / float64(out.scale))
+		k.m, k.s = qmath.QuantizeMultiplier(float64(in.scale) / float64(out.scale))
 	case keep:
 		k.mode = meanOptimized
 		num := float32(k.h * k.w)
@@ -308,7 +309,7 @@ func prepareMean(c *nodeCtx) (kernel, error) {
 			temp -= 0.5
 		}
 		k.bias = out.zp - int32(temp)
-		k.m, k.s = quantizeMultiplier(float64(in.scale / (num * out.scale)))
+		k.m, k.s = qmath.QuantizeMultiplier(float64(in.scale / (num * out.scale)))
 	case in.scale == out.scale && in.zp == out.zp:
 		k.mode = meanSameScale
 	default:

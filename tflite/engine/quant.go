@@ -6,67 +6,10 @@ import "math"
 // common.h, quantization_util.cc and gemmlowp's fixedpoint.h), written so
 // that every result is the same bit for bit.
 
-// quantizeMultiplier splits a positive real multiplier into a Q31 fixed-point
-// significand and a power-of-two exponent (positive: shift left), the way
-// TFLite's QuantizeMultiplier does: frexp, then round the significand to 31
-// bits, ties away from zero.
-func quantizeMultiplier(m float64) (int32, int) {
-	if m == 0 {
-		return 0, 0
-	}
-	q, shift := math.Frexp(m)
-	qFixed := int64(math.Round(q * (1 << 31)))
-	if qFixed == 1<<31 {
-		qFixed /= 2
-		shift++
-	}
-	if shift < -31 {
-		shift, qFixed = 0, 0
-	}
-	return int32(qFixed), shift
-}
-
-// srdhm is gemmlowp's SaturatingRoundingDoublingHighMul for int32: the high
-// 32 bits of 2·a·b, rounded to nearest.
-func srdhm(a, b int32) int32 {
-	if a == b && a == math.MinInt32 {
-		return math.MaxInt32
-	}
-	ab := int64(a) * int64(b)
-	nudge := int64(1 << 30)
-	if ab < 0 {
-		nudge = 1 - 1<<30
-	}
-	return int32((ab + nudge) / (1 << 31))
-}
-
-// rdbpot is gemmlowp's RoundingDivideByPOT: x / 2^e rounded to nearest,
-// ties away from zero.
-func rdbpot(x int32, e int) int32 {
-	mask := int32(uint32(1)<<uint(e) - 1)
-	remainder := x & mask
-	threshold := mask >> 1
-	if x < 0 {
-		threshold++
-	}
-	r := x >> uint(e)
-	if remainder > threshold {
-		r++
-	}
-	return r
-}
-
-// mulRef is TFLite's MultiplyByQuantizedMultiplier (reference kernels,
-// gemmlowp rounding): x·m·2^shift with m a Q31 significand.
-func mulRef(x, m int32, shift int) int32 {
-	left, right := 0, 0
-	if shift > 0 {
-		left = shift
-	} else {
-		right = -shift
-	}
-	return rdbpot(srdhm(x*(1<<uint(left)), m), right)
-}
+// QuantizeMultiplier, SaturatingRoundingDoublingHighMul,
+// RoundingDivideByPOT and MultiplyByQuantizedMultiplier (the reference
+// kernels' rounding) are package quantize's; the variants below are the
+// ones only TFLite's optimized kernels use.
 
 // mulRuy is the same product as ruy's x86 kernels compute it in the GEMMs
 // behind TFLite's CONV_2D and FULLY_CONNECTED: a doubling high multiply

@@ -4,11 +4,13 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	qmath "github.com/edgeproject/edge/quantize"
 )
 
 // randMultiplier returns a multiplier as QuantizeMultiplier gives them.
 func randMultiplier(r *rand.Rand) (int32, int) {
-	m, s := quantizeMultiplier(math.Exp(r.Float64()*24 - 20))
+	m, s := qmath.QuantizeMultiplier(math.Exp(r.Float64()*24 - 20))
 	return m, s
 }
 
@@ -50,7 +52,7 @@ func TestRequantFormula(t *testing.T) {
 				if ruy {
 					want = mulRuy(x, mult[c], shift[c])
 				} else {
-					want = mulRef(x, mult[c], shift[c])
+					want = qmath.MultiplyByQuantizedMultiplier(x, mult[c], shift[c])
 				}
 				if got := rq.scale(x, c); got != want {
 					t.Fatalf("ruy=%v scale(%d, m=%d, shift=%d) = %d, want %d", ruy, x, mult[c], shift[c], got, want)
