@@ -1,3 +1,5 @@
+//go:build cgo && !nolibtflite
+
 package tflite
 
 /*
@@ -299,3 +301,6 @@ func (e *edgeTPU) delegate(want int) (d *cDelegate, devices int, usb bool) {
 // close unloads the runtime when no delegate was created (a created
 // delegate unloads it in its Delete).
 func (e *edgeTPU) close() { C.edge_tpu_free(&e.t, nil) }
+
+// cLibraryVersion is TfLiteVersion() of the library linked in.
+func cLibraryVersion() string { return C.GoString(C.TfLiteVersion()) }

@@ -1,3 +1,8 @@
+//go:build cgo && !nolibtflite
+
+// The C library's tests: a build without it (nolibtflite) runs
+// clibrary_test.go instead.
+
 package tflite
 
 import (

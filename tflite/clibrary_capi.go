@@ -1,0 +1,5 @@
+//go:build cgo && !nolibtflite
+
+package tflite
+
+const hasCLibrary = true
