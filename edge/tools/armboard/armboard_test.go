@@ -217,7 +217,7 @@ func TestCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range check(good, 5) {
+	for _, r := range check(good, 5, 6) {
 		if r.err != nil {
 			t.Errorf("%s: %v", r.name, r.err)
 		}
@@ -228,7 +228,7 @@ func TestCheck(t *testing.T) {
 		line       int
 		check, msg string
 	}{
-		{"other line", "", "", 6, "drove PL061 line 6", "line 6 (gpio-510) not held high"},
+		{"other line", "", "", 7, "drove PL061 line 7", "line 7 (gpio-511) not held high"},
 		{"line low", "|edge                ) out hi", "|edge                ) out lo", 5, "drove PL061 line 5", "not held high"},
 		{"wrong label", `"label": "espresso"`, `"label": "cup"`, 5, "classify", `coffee.png: top-1 "cup", want "espresso"`},
 		{"classify failed", "classify rc=0", "classify rc=1", 5, "classify", "exited with rc=1"},
@@ -238,6 +238,12 @@ func TestCheck(t *testing.T) {
 		{"no event", `"rule":"espresso-lamp"`, `"rule":"other"`, 5, "event log", "no espresso-lamp event"},
 		{"killed", "run rc=0", "run rc=143", 5, "SIGTERM", "rc=143"},
 		{"hung", "EDGE-BOARD: done", "", 5, "finished", `never printed "EDGE-BOARD: done"`},
+		{"no status answer", "frames 2 dropped 0 events 1", "error: unknown command", 5, "status and events", "no answer to status"},
+		{"no frames", "frames 2 dropped 0 events 1", "frames 0 dropped 0 events 1", 5, "status and events", "no frames"},
+		{"no event listed", "rule=espresso-lamp label", "rule=other label", 5, "status and events", "no espresso-lamp event"},
+		{"no session", "EDGE-BOARD: console-ready", "EDGE-BOARD: console-not", 5, "status and events", "no console session"},
+		{"ack not driven", "gpio-510 (                    |edge                ) out hi", "gpio-510 (                    |edge                ) out lo", 5, "gpio ack on", "line 6 (gpio-510) not driven high"},
+		{"ack wait timed out", "ack-seen 1", "ack-seen no", 5, "gpio ack on", "debugfs shows the line high"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			console := good
@@ -248,7 +254,7 @@ func TestCheck(t *testing.T) {
 				console = bytes.Replace(good, []byte(tc.old), []byte(tc.new), 1)
 			}
 			var found bool
-			for _, r := range check(console, tc.line) {
+			for _, r := range check(console, tc.line, 6) {
 				if !strings.Contains(r.name, tc.check) {
 					continue
 				}
@@ -266,15 +272,15 @@ func TestCheck(t *testing.T) {
 
 // The guest's files are what the checks expect.
 func TestGuestConfig(t *testing.T) {
-	b := board{gpioLine: 5}
+	b := board{gpioLine: 5, ackLine: 6}
 	cfg := b.config()
-	for _, want := range []string{"line: 5", "labels: [espresso]", "mode: hold", "source: /data/photos/", `listen: "off"`, "dir: /tmp/events"} {
+	for _, want := range []string{"line: 5", "line: 6", "labels: [espresso]", "mode: hold", "source: /data/photos/", `listen: "off"`, "dir: /tmp/events", "port: /dev/ttyAMA0"} {
 		if !strings.Contains(cfg, want) {
 			t.Errorf("config has no %q:\n%s", want, cfg)
 		}
 	}
 	init := b.initScript()
-	for _, key := range []string{"kernel", "gpiochips", "version", "classify", "detect", "gpio-while-running", "gpio-seen", "run", "gpio-after-stop", "events", "done"} {
+	for _, key := range []string{"kernel", "gpiochips", "version", "classify", "detect", "gpio-while-running", "gpio-seen", "console-ready", "ack-seen", "run", "gpio-after-stop", "events", "done"} {
 		if !strings.Contains(init, `say "`+key+` `) && !strings.Contains(init, `say "`+key+`"`) {
 			t.Errorf("init prints no %s marker", key)
 		}

@@ -110,9 +110,64 @@ func debugfsGPIO(dump string) (base int, lines []gpioLine, err error) {
 	return base, lines, nil
 }
 
+// statusRE is the counters line of the console's status command.
+var statusRE = regexp.MustCompile(`^frames (\d+) dropped (\d+) events (\d+)`)
+
+// consoleSession returns the console lines between the guest's
+// console-ready and ack-seen markers: edge's serial console at work.
+func consoleSession(console []byte) []string {
+	var out []string
+	in := false
+	for _, l := range strings.Split(string(console), "\n") {
+		switch {
+		case strings.Contains(l, marker+" console-ready"):
+			in = true
+		case strings.Contains(l, marker+" ack-seen"):
+			return out
+		case in:
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// answers checks the console's answers to the host's commands.
+func answers(session []string) (string, error) {
+	if len(session) == 0 {
+		return "", errors.New("no console session: the guest never printed console-ready, or ack-seen right after it")
+	}
+	var version, status, event string
+	for _, l := range session {
+		switch {
+		case version == "" && strings.HasPrefix(l, "edge ") && !strings.HasPrefix(l, "edge console on"):
+			version = l
+		case status == "" && statusRE.MatchString(l):
+			status = l
+		case event == "" && strings.Contains(l, "espresso-lamp"):
+			event = l
+		}
+	}
+	var errs []error
+	if version == "" {
+		errs = append(errs, errors.New("no answer to version"))
+	}
+	if m := statusRE.FindStringSubmatch(status); m == nil {
+		errs = append(errs, errors.New("no answer to status"))
+	} else if frames, _ := strconv.Atoi(m[1]); frames == 0 {
+		errs = append(errs, fmt.Errorf("status: no frames: %q", status))
+	} else if events, _ := strconv.Atoi(m[3]); events == 0 {
+		errs = append(errs, fmt.Errorf("status: no events: %q", status))
+	}
+	if event == "" {
+		errs = append(errs, errors.New("events lists no espresso-lamp event"))
+	}
+	return fmt.Sprintf("%q; %q; %q", version, status, shorten(strings.TrimSpace(event), 80)), errors.Join(errs...)
+}
+
 // check runs every check on the console output; line is the PL061 line
-// edge was configured to drive.
-func check(console []byte, line int) []result {
+// edge was configured to drive, ack the one the host drives through the
+// serial console.
+func check(console []byte, line, ack int) []result {
 	m := markers(console)
 	var rs []result
 	add := func(name string, f func() (string, error)) {
@@ -242,6 +297,29 @@ func check(console []byte, line int) []result {
 			}
 		}
 		return "", fmt.Errorf("no espresso-lamp event: %s", shorten(v, 300))
+	})
+	add("serial console: version, status and events answered on ttyAMA0", func() (string, error) {
+		return answers(consoleSession(console))
+	})
+	add(fmt.Sprintf("serial console: \"gpio ack on\" drove PL061 line %d (seen by the guest kernel)", ack), func() (string, error) {
+		v, err := last(m, "ack-seen")
+		if err != nil {
+			return "", err
+		}
+		seen, dump, _ := strings.Cut(v, " after ")
+		base, lines, err := debugfsGPIO(dump)
+		if err != nil {
+			return "", err
+		}
+		for _, l := range lines {
+			if l.gpio == base+ack && l.consumer == "edge" && l.dir == "out" && l.high {
+				if seen != "1" {
+					return "", fmt.Errorf("the guest's wait says %q, but debugfs shows the line high", seen)
+				}
+				return fmt.Sprintf("gpio-%d (gpiochip0 line %d): consumer edge, out hi", l.gpio, ack), nil
+			}
+		}
+		return "", fmt.Errorf("line %d (gpio-%d) not driven high by edge after the console command: %s", ack, base+ack, shorten(v, 300))
 	})
 	add("guest init finished", func() (string, error) {
 		_, err := last(m, "done")

@@ -13,6 +13,12 @@
 // (the kernel's own view, /sys/kernel/debug/gpio), the event log, a clean
 // stop on SIGTERM, and the line's release.
 //
+// While edge runs, its serial console (edge/console) serves the same
+// ttyAMA0: armboard types version, status and events on it, as an
+// operator would with picocom, reads the answers, and last types
+// "gpio ack on", which edge drives on a second PL061 line; the guest sees
+// that line go high in debugfs and only then stops edge.
+//
 //	go run ./edge/tools/armboard        # after ./cross-compile.sh arm64 and ./cross-compile.sh board arm64
 //
 // It exits 0 when every check passes, 1 otherwise.
@@ -29,6 +35,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -47,7 +54,7 @@ func main() {
 type board struct {
 	kernel, busybox, sysroot, binary, tfliteLib, fixtures string
 	qemu                                                  string
-	gpioLine                                              int
+	gpioLine, ackLine                                     int
 	timeout                                               time.Duration
 	keep                                                  string
 }
@@ -64,6 +71,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&b.fixtures, "fixtures", os.Getenv("EDGE_FIXTURES"), "fixture directory (default $EDGE_FIXTURES)")
 	fs.StringVar(&b.qemu, "qemu", "qemu-system-aarch64", "QEMU system emulator")
 	fs.IntVar(&b.gpioLine, "gpio-line", 5, "PL061 line edge drives (virt wires line 3 to the power button)")
+	fs.IntVar(&b.ackLine, "ack-line", 6, "PL061 line the host drives through edge's serial console")
 	fs.DurationVar(&b.timeout, "timeout", 6*time.Minute, "limit for the whole boot")
 	fs.StringVar(&b.keep, "keep", "", "directory to keep the initramfs and console log in")
 	if err := fs.Parse(args); err != nil {
@@ -72,8 +80,16 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if b.fixtures == "" {
 		return errors.New("no fixtures: set EDGE_FIXTURES or --fixtures")
 	}
-	if b.gpioLine < 0 || b.gpioLine > 7 || b.gpioLine == 3 {
-		return fmt.Errorf("--gpio-line %d: the PL061 has lines 0..7, and line 3 is the power button", b.gpioLine)
+	for _, l := range []struct {
+		flag string
+		n    int
+	}{{"--gpio-line", b.gpioLine}, {"--ack-line", b.ackLine}} {
+		if l.n < 0 || l.n > 7 || l.n == 3 {
+			return fmt.Errorf("%s %d: the PL061 has lines 0..7, and line 3 is the power button", l.flag, l.n)
+		}
+	}
+	if b.gpioLine == b.ackLine {
+		return fmt.Errorf("--gpio-line and --ack-line are both %d", b.gpioLine)
 	}
 	dir := b.keep
 	if dir == "" {
@@ -104,7 +120,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "armboard: guest done in %v\n", time.Since(start).Round(time.Second))
 	var failed []string
-	for _, c := range check(console, b.gpioLine) {
+	for _, c := range check(console, b.gpioLine, b.ackLine) {
 		status := "ok  "
 		if c.err != nil {
 			status = "FAIL"
@@ -141,6 +157,9 @@ const (
 	guestPhotos         = "/data/photos"
 	guestConfig         = "/etc/edge/edge.yaml"
 	guestEvents         = "/tmp/events"
+	// guestSerial is the virt board's PL011 UART: the kernel console, the
+	// init script's output and edge's serial console share it.
+	guestSerial = "/dev/ttyAMA0"
 )
 
 // photos are the fixture images copied into the guest's photo folder.
@@ -230,6 +249,9 @@ outputs:
   lamp:
     chip: gpiochip0
     line: %d
+  ack:                     # driven by the host, typing on the serial console
+    chip: gpiochip0
+    line: %d
 rules:
   - name: espresso-lamp
     labels: [espresso]
@@ -243,7 +265,11 @@ events:
 self_test: false
 http:
   listen: "off"
-`, guestPhotos, guestClassifyModel, guestClassifyLabels, b.gpioLine, guestEvents)
+console:
+  port: %s
+  baud: 115200
+  status_every: 5s
+`, guestPhotos, guestClassifyModel, guestClassifyLabels, b.gpioLine, b.ackLine, guestEvents, guestSerial)
 }
 
 // marker starts every line the guest's init prints for the host.
@@ -285,6 +311,21 @@ while [ $i -lt 240 ]; do
 done
 say "gpio-while-running $(tr '\n' ';' </sys/kernel/debug/gpio)"
 say "gpio-seen ${seen:-no} after $((i/2))s"
+
+# edge's console now owns this serial line: the host types on it and ends
+# with "gpio ack on". Quiet until the ack line goes high (or edge exits).
+base=$(sed -n 's/.*gpiochip0: GPIOs \([0-9]*\)-.*/\1/p' /sys/kernel/debug/gpio)
+ackgpio=$((base + %[9]d))
+say "console-ready gpio-$ackgpio"
+ack=""
+j=0
+while [ $j -lt 240 ]; do
+	if grep -q "gpio-$ackgpio (.*|edge *) out hi" /sys/kernel/debug/gpio 2>/dev/null; then ack=1; break; fi
+	if ! kill -0 $pid 2>/dev/null; then break; fi
+	sleep 0.5
+	j=$((j+1))
+done
+say "ack-seen ${ack:-no} after $((j/2))s $(tr '\n' ';' </sys/kernel/debug/gpio)"
 kill -TERM $pid 2>/dev/null
 wait $pid
 say "run rc=$?"
@@ -293,11 +334,12 @@ say "events $(tr '\n' ';' <%[8]s/events.jsonl 2>&1)"
 sed 's/^/run.log: /' /tmp/run.log | tail -n 40
 say "done"
 poweroff -f
-`, marker, guestClassifyModel, guestClassifyLabels, guestPhotos, guestDetectModel, guestDetectLabels, guestConfig, guestEvents)
+`, marker, guestClassifyModel, guestClassifyLabels, guestPhotos, guestDetectModel, guestDetectLabels, guestConfig, guestEvents, b.ackLine)
 }
 
 // boot runs QEMU until the guest powers off (or the timeout), echoing
-// the console, and returns everything the console printed.
+// the console and holding the console conversation (converse), and
+// returns everything the console printed.
 func (b *board) boot(ctx context.Context, initrd string, out io.Writer) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, b.timeout)
 	defer cancel()
@@ -313,21 +355,37 @@ func (b *board) boot(ctx context.Context, initrd string, out io.Writer) ([]byte,
 	pr, pw := io.Pipe()
 	cmd.Stdout = pw
 	cmd.Stderr = pw
+	typing, err := cmd.StdinPipe() // the serial line's receive side
+	if err != nil {
+		return nil, err
+	}
+	lines := make(chan string, 1024)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		defer close(lines)
 		sc := bufio.NewScanner(pr)
 		sc.Buffer(make([]byte, 1<<20), 1<<24)
 		for sc.Scan() {
 			line := strings.TrimRight(sc.Text(), "\r")
 			console.WriteString(line + "\n")
 			fmt.Fprintf(out, "guest| %s\n", shorten(line, 300))
+			select {
+			case lines <- line:
+			default: // nobody is waiting for this one
+			}
 		}
 		io.Copy(io.Discard, pr)
 	}()
-	err := cmd.Run()
+	talked := make(chan struct{})
+	go func() {
+		defer close(talked)
+		converse(ctx, lines, typing, out)
+	}()
+	err = cmd.Run()
 	pw.Close()
 	<-done
+	<-talked
 	if ctx.Err() != nil {
 		return console.Bytes(), fmt.Errorf("the guest did not power off within %v", b.timeout)
 	}
@@ -335,6 +393,67 @@ func (b *board) boot(ctx context.Context, initrd string, out io.Writer) ([]byte,
 		return console.Bytes(), fmt.Errorf("%s: %w", b.qemu, err)
 	}
 	return console.Bytes(), nil
+}
+
+// An exchange is one command typed on edge's serial console and a line
+// its answer must contain.
+type exchange struct {
+	send string
+	want *regexp.Regexp
+}
+
+// conversation is what the host types once the guest says console-ready:
+// what an operator at picocom would check, then the ack that lets the
+// guest go on.
+var conversation = []exchange{
+	{"version", regexp.MustCompile(`^edge \S+`)},
+	{"status", statusRE},
+	{"events 5", regexp.MustCompile(`espresso-lamp`)},
+	{"gpio ack on", regexp.MustCompile(`^ok: gpio ack on`)},
+}
+
+// converse waits for the guest's console-ready marker on lines, then types
+// each command of the conversation (w is the serial line into the guest)
+// and waits up to a minute for its answer. It does not judge: check reads
+// the answers from the console afterwards.
+func converse(ctx context.Context, lines <-chan string, w io.WriteCloser, out io.Writer) {
+	defer w.Close()
+	wait := func(re *regexp.Regexp, limit time.Duration) bool {
+		t := time.NewTimer(limit)
+		defer t.Stop()
+		for {
+			select {
+			case l, ok := <-lines:
+				if !ok {
+					return false
+				}
+				if re.MatchString(l) {
+					return true
+				}
+			case <-t.C:
+				return false
+			case <-ctx.Done():
+				return false
+			}
+		}
+	}
+	if !wait(regexp.MustCompile(regexp.QuoteMeta(marker+" console-ready")), 24*time.Hour) {
+		return
+	}
+	for _, x := range conversation {
+		fmt.Fprintf(out, "armboard: typing %q on the guest's serial console\n", x.send)
+		if _, err := io.WriteString(w, x.send+"\r"); err != nil {
+			fmt.Fprintf(out, "armboard: serial console: %v\n", err)
+			return
+		}
+		if !wait(x.want, time.Minute) {
+			fmt.Fprintf(out, "armboard: no answer to %q matching %q\n", x.send, x.want)
+		}
+	}
+	// Keep the line open (EOF on QEMU's stdin would close the serial
+	// backend) until the guest is done.
+	for range lines {
+	}
 }
 
 func shorten(s string, n int) string {
