@@ -63,6 +63,10 @@ type tensorStats struct {
 	hist     *Histogram
 	sums     []float64 // per channel (last dimension)
 	rows     int64     // values per channel summed
+	// rowMax is the smallest, over rows (the last dimension's vectors)
+	// and frames, of a row's largest value: how low the top of a
+	// SOFTMAX input ever gets.
+	rowMax float64
 }
 
 // NewCalibration returns an empty Calibration; histograms makes it keep a
@@ -78,7 +82,7 @@ func NewCalibration(histograms bool) *Calibration {
 func (c *Calibration) Observe(tensor int, values []float32, channels int) {
 	s := c.stats[tensor]
 	if s == nil {
-		s = &tensorStats{min: math.Inf(1), max: math.Inf(-1)}
+		s = &tensorStats{min: math.Inf(1), max: math.Inf(-1), rowMax: math.Inf(1)}
 		if c.histograms {
 			s.hist = &Histogram{}
 		}
@@ -103,8 +107,15 @@ func (c *Calibration) Observe(tensor int, values []float32, channels int) {
 			s.sums = make([]float64, channels)
 		}
 		for i := 0; i < len(values); i += channels {
+			top := math.Inf(-1)
 			for ch, v := range values[i : i+channels] {
 				s.sums[ch] += float64(v)
+				if x := float64(v); x > top && !math.IsInf(x, 0) {
+					top = x
+				}
+			}
+			if !math.IsInf(top, -1) {
+				s.rowMax = math.Min(s.rowMax, top)
 			}
 		}
 		s.rows += int64(len(values) / channels)
@@ -123,6 +134,19 @@ func (c *Calibration) ChannelMeans(tensor int) []float64 {
 		m[i] = v / float64(s.rows)
 	}
 	return m
+}
+
+// SmallestRowMax returns the smallest, over every row observed (vector
+// along the last dimension) of tensor, of the row's largest value; ok is
+// false if no row was recorded. For a SOFTMAX input it says how far down
+// the range must reach: a class further below its row's top than the
+// output's resolution can tell is as good as absent.
+func (c *Calibration) SmallestRowMax(tensor int) (v float64, ok bool) {
+	s := c.stats[tensor]
+	if s == nil || s.rows == 0 || math.IsInf(s.rowMax, 1) {
+		return 0, false
+	}
+	return s.rowMax, true
 }
 
 // EndFrame counts one calibration frame, after its tensors were observed.

@@ -70,6 +70,12 @@ type Options struct {
 	// Quantization", 2019), which keeps small networks such as MobileNet
 	// V1 0.25 much closer to the float model.
 	NoBiasCorrection bool
+	// InputRange is the real range the graph input can take, lowest
+	// first, which its int8 parameters cover: for images, the normalized
+	// values of pixels 0 and 255 ([−1, 1] for (p − 127.5)/127.5), so that
+	// any frame, not only those seen in calibration, is quantized without
+	// clipping. The zero value takes the calibrated min/max.
+	InputRange [2]float64
 }
 
 // Validate checks that o names a known method and I/O type and, for
@@ -82,6 +88,8 @@ func (o Options) Validate() error {
 		return fmt.Errorf("percentile %v: want a value in (50, 100]", o.Percentile)
 	case o.IO != FloatIO && o.IO != Int8IO && o.IO != Uint8IO:
 		return fmt.Errorf("unknown I/O type %v", o.IO)
+	case o.InputRange != [2]float64{} && (!(o.InputRange[0] < o.InputRange[1]) || math.IsInf(o.InputRange[0], 0) || math.IsInf(o.InputRange[1], 0)):
+		return fmt.Errorf("input range %v: want finite lo < hi", o.InputRange)
 	}
 	return nil
 }
@@ -136,7 +144,7 @@ func Convert(m *schema.Model, cal *Calibration, opts Options) (*fbwriter.Model, 
 	}
 	c := &converter{g: g, cal: cal, opts: opts, b: fbwriter.NewBuilder(desc),
 		act: make([]int32, len(g.sg.Tensors)), par: make([]Params, len(g.sg.Tensors)),
-		weights: map[int32]quantWeights{}, isOutput: map[int32]bool{}}
+		weights: map[int32]quantWeights{}, isOutput: map[int32]bool{}, floor: map[int32]float64{}}
 	for i := range c.act {
 		c.act[i] = -1
 	}
@@ -159,6 +167,7 @@ type converter struct {
 	par      []Params // its parameters
 	weights  map[int32]quantWeights
 	isOutput map[int32]bool
+	floor    map[int32]float64 // raised lower ends of SOFTMAX inputs' ranges
 }
 
 type quantWeights struct {
@@ -169,6 +178,7 @@ type quantWeights struct {
 
 func (c *converter) convert() error {
 	sg := c.g.sg
+	c.softmaxFloors()
 	var graphIn []int32
 	for _, ti := range sg.Inputs {
 		in, err := c.input(ti)
@@ -193,6 +203,66 @@ func (c *converter) convert() error {
 	return nil
 }
 
+// softmaxFloors finds the tensors that only feed a SOFTMAX (directly or
+// through RESHAPE and SQUEEZE, which keep their parameters) and raises the
+// lower end of their ranges: the int8 SOFTMAX output has steps of 1/256, so
+// a logit far enough below the top of its row is as good as absent, and the
+// int8 steps are better spent where the top classes are told apart.
+//
+// With m the lowest row top seen in calibration, N classes and β the
+// softmax's beta, logits are clipped at m − ln(512·N)/β: a clipped class
+// then weighs at most e^(−ln(512·N)) = 1/(512·N) of its row's top, all N
+// together less than half an output step, so no output moves by more than
+// half a step (MobileNet V1: [−13.7, 16.1] becomes [−4.3, 16.1], an int8
+// step of 0.08 instead of 0.117 on the logits).
+func (c *converter) softmaxFloors() {
+	g := c.g
+	sg := g.sg
+	consumers := make([]int, len(sg.Tensors))
+	producer := make([]int, len(sg.Tensors))
+	for i := range producer {
+		producer[i] = -1
+	}
+	for i, op := range sg.Operators {
+		for _, ti := range op.Inputs {
+			if ti >= 0 {
+				consumers[ti]++
+			}
+		}
+		producer[op.Outputs[0]] = i
+	}
+	for i, op := range sg.Operators {
+		if g.codes[i] != schema.OpSoftmax {
+			continue
+		}
+		in := op.Inputs[0]
+		shape := sg.Tensors[in].Shape
+		beta := float64(op.BuiltinOptions.Float32(0, 1))
+		top, ok := c.cal.SmallestRowMax(int(in))
+		if !ok || len(shape) == 0 || shape[len(shape)-1] < 1 || !(beta > 0) {
+			continue
+		}
+		floor := top - math.Log(512*float64(shape[len(shape)-1]))/beta
+		// Walk back to the tensor whose calibrated range sets the
+		// parameters, through tensors used by nothing else.
+		t := in
+		for {
+			if consumers[t] != 1 || c.isOutput[t] {
+				t = -1
+				break
+			}
+			p := producer[t]
+			if p < 0 || (g.codes[p] != schema.OpReshape && g.codes[p] != schema.OpSqueeze) {
+				break
+			}
+			t = sg.Operators[p].Inputs[0]
+		}
+		if t >= 0 && producer[t] >= 0 && ops[g.codes[producer[t]]].out == outCalibrated {
+			c.floor[t] = floor
+		}
+	}
+}
+
 // calibrated returns the int8 parameters of tensor ti's calibrated range.
 func (c *converter) calibrated(ti int32, method Method) (Params, error) {
 	if _, _, ok := c.cal.MinMax(int(ti)); !ok {
@@ -201,6 +271,9 @@ func (c *converter) calibrated(ti int32, method Method) (Params, error) {
 	lo, hi, err := c.cal.Range(int(ti), method, c.opts.Percentile)
 	if err != nil {
 		return Params{}, err
+	}
+	if f, ok := c.floor[ti]; ok && f > lo && f < hi {
+		lo = f
 	}
 	p, err := ChooseParams(lo, hi, -128, 127)
 	if err != nil {
@@ -227,12 +300,19 @@ func (c *converter) activation(ti int32, p Params) int32 {
 	return id
 }
 
-// input adds graph input ti, quantized with its min/max range: the model's
-// input tensor, and the int8 tensor the graph computes from.
+// input adds graph input ti, quantized with Options.InputRange or else its
+// calibrated min/max range: the model's input tensor, and the int8 tensor
+// the graph computes from.
 func (c *converter) input(ti int32) (int32, error) {
 	p, err := c.calibrated(ti, MinMax)
 	if err != nil {
 		return 0, err
+	}
+	if r := c.opts.InputRange; r != [2]float64{} {
+		if p, err = ChooseParams(r[0], r[1], -128, 127); err != nil {
+			return 0, fmt.Errorf("input range: %w", err)
+		}
+		p.Scale = float64(float32(p.Scale))
 	}
 	t := c.g.sg.Tensors[ti]
 	switch c.opts.IO {

@@ -372,7 +372,7 @@ func TestConvertErrors(t *testing.T) {
 		}
 	})
 	t.Run("bad options", func(t *testing.T) {
-		for _, o := range []Options{{Method: 7}, {IO: 9}, {Method: Percentile, Percentile: 20}} {
+		for _, o := range []Options{{Method: 7}, {IO: 9}, {Method: Percentile, Percentile: 20}, {InputRange: [2]float64{1, -1}}, {InputRange: [2]float64{0, math.Inf(1)}}} {
 			if _, err := Convert(m, fakeCalibration(t, m, true, 5), o); err == nil {
 				t.Errorf("%+v: no error", o)
 			}
@@ -394,6 +394,13 @@ func TestCalibration(t *testing.T) {
 	// Channel means: channel 0 sees 1, NaN, +Inf, 4; channel 1 sees -2, 5, 0, 4.
 	if mu := c.ChannelMeans(3); len(mu) != 2 || mu[1] != 7.0/4 {
 		t.Errorf("channel means %v, want [_, 1.75]", mu)
+	}
+	// Row tops: 1, 5 (NaN left out), 0 (+Inf left out), 4.
+	if top, ok := c.SmallestRowMax(3); !ok || top != 0 {
+		t.Errorf("smallest row max %v %v, want 0", top, ok)
+	}
+	if _, ok := c.SmallestRowMax(4); ok {
+		t.Error("unobserved tensor has a row max")
 	}
 	if lo, hi, err := c.Range(3, Percentile, 100); err != nil || lo != -2 || hi != 5 {
 		t.Errorf("100th percentile range %v %v %v", lo, hi, err)

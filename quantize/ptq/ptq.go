@@ -48,6 +48,8 @@ type Options struct {
 	// float input, so the same Preprocess fills it at inference.
 	Preprocess tflite.Preprocess
 	// Quantize says how ranges are chosen and which I/O type is written.
+	// Its InputRange, when zero, is that of Preprocess: the normalized
+	// values of pixels 0 and 255.
 	Quantize quantize.Options
 	// Threads for TFLite's CPU kernels; 0 means one per core, at most 4.
 	Threads int
@@ -75,10 +77,24 @@ func (o Options) withDefaults() Options {
 	if o.Frames == 0 {
 		o.Frames = DefaultFrames
 	}
+	if o.Quantize.InputRange == [2]float64{} {
+		o.Quantize.InputRange = PixelRange(o.Preprocess)
+	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
 	return o
+}
+
+// PixelRange is the range of the float input that pre fills from 8-bit
+// pixels: (0 − Mean)/Std to (255 − Mean)/Std, and [−1, 1] for the tflite
+// package's default normalization (Std 0).
+func PixelRange(pre tflite.Preprocess) [2]float64 {
+	mean, std := float64(pre.Mean), float64(pre.Std)
+	if std == 0 {
+		mean, std = 127.5, 127.5
+	}
+	return [2]float64{(0 - mean) / std, (255 - mean) / std}
 }
 
 // ErrNoFrames is wrapped by the error of Calibrate when the source ends
