@@ -95,17 +95,30 @@ func (o Options) Validate() error {
 }
 
 // fcPerChannel tells whether FULLY_CONNECTED weights are quantized per
-// output channel. They are not: TFLite 2.9's kernel reads a single filter
-// scale (per-channel FULLY_CONNECTED came in later releases); given
-// per-channel scales it loads the model and computes wrong outputs
-// (measured on the VWW model: p(person) off by 0.38 on average).
+// output channel. They are not, because TFLite 2.9 cannot run them:
+//
+//   - fully_connected.cc (2.9) keeps one output_multiplier per operator;
+//     Prepare computes it with GetQuantizedConvolutionMultipler, from
+//     input->params.scale × filter->params.scale / output->params.scale,
+//     i.e. from the legacy per-tensor TfLiteQuantizationParams;
+//   - GetLegacyQuantization (core/subgraph.cc) fills params.scale only when
+//     the tensor has exactly one scale: a per-channel filter gets scale 0;
+//   - so the multiplier is 0, the bias scale check (|0 − bias scale| ≤
+//     2% of the output scale) passes with the per-channel bias's legacy
+//     scale, also 0, and every output is the output zero point.
+//
+// Measured with this library on the VWW model with fcPerChannel set: both
+// logits 0 on every photo, p(person) = 0.500 whatever the float model says.
+// Per-channel FULLY_CONNECTED kernels came in later releases. TensorFlow's
+// converter does the same: MLCommons' vww_96_int8.tflite (a fixture) has
+// per-channel CONV_2D filters and a FULLY_CONNECTED (v4) with one scale.
 const fcPerChannel = false
 
 // Convert writes the full-integer version of the float model m: int8
 // weights quantized symmetrically per output channel (CONV_2D axis 0,
 // DEPTHWISE_CONV_2D axis 3; FULLY_CONNECTED per tensor, the only form
-// TFLite 2.9 computes right), int32 biases at input scale × weight scale
-// (bias-corrected unless Options.NoBiasCorrection),
+// TFLite 2.9 computes right: see fcPerChannel), int32 biases at input
+// scale × weight scale (bias-corrected unless Options.NoBiasCorrection),
 // int8 activations with the asymmetric parameters of their calibrated
 // ranges. Operators whose int8 kernels need it keep their input's
 // parameters (RESHAPE, SQUEEZE, PAD, MAX_POOL_2D, AVERAGE_POOL_2D);
