@@ -11,6 +11,7 @@ import (
 // (the cgo interpreter) side by side, per fixture model and thread count,
 // on the same input (coffee.png).
 func BenchmarkEngine(b *testing.B) {
+	needTFLite(b)
 	dir := fixtures(b)
 	img := loadImage(b, filepath.Join(dir, "images", "coffee.png"))
 	for _, m := range cpuModels {

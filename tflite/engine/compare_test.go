@@ -35,6 +35,17 @@ type pair struct {
 	relTol bool
 }
 
+// needTFLite skips a test that compares with the TFLite C library in a
+// build without it (CGO_ENABLED=0 or the tag nolibtflite, as on armhf);
+// TestModelsMatchRecorded and TestOpsMatchRecorded compare with its
+// recorded outputs there instead.
+func needTFLite(t testing.TB) {
+	t.Helper()
+	if _, ok := tflite.CLibrary(); !ok {
+		t.Skip("needs the TFLite C library, which this build leaves out (CGO_ENABLED=0 or tag nolibtflite); TestModelsMatchRecorded and TestOpsMatchRecorded compare with its recorded outputs instead")
+	}
+}
+
 func openPair(t testing.TB, path string, threads int) (*pair, error) {
 	return openPairThreads(t, path, threads, threads)
 }
@@ -43,6 +54,7 @@ func openPair(t testing.TB, path string, threads int) (*pair, error) {
 // threads for the engine.
 func openPairThreads(t testing.TB, path string, refThreads, threads int) (*pair, error) {
 	t.Helper()
+	needTFLite(t)
 	ref, err := tflite.Open(path, tflite.Options{Threads: refThreads, Logger: quiet})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errRefused, err)
@@ -75,9 +87,14 @@ func (p *pair) setInput(i int, data []byte) error {
 
 // randomInputs fills every input of both interpreters with random values.
 func (p *pair) randomInputs(rng *rand.Rand) error {
-	for i, in := range p.eng.Inputs() {
-		dst, _ := p.eng.InputBytes(i)
-		data := make([]byte, len(dst))
+	return fillRandom(rng, p.eng.Inputs(), p.setInput)
+}
+
+// fillRandom sets every input with random values: uint8 and int8 bytes,
+// float32 in [-3, 3).
+func fillRandom(rng *rand.Rand, inputs []tflite.TensorInfo, set func(i int, data []byte) error) error {
+	for i, in := range inputs {
+		data := make([]byte, in.Elements()*max(in.Type.Size(), 1))
 		if in.Type == schema.TypeFloat32 {
 			for j := 0; j < len(data); j += 4 {
 				v := float32(rng.Float64()*6 - 3)
@@ -88,7 +105,7 @@ func (p *pair) randomInputs(rng *rand.Rand) error {
 				data[j] = byte(rng.IntN(256))
 			}
 		}
-		if err := p.setInput(i, data); err != nil {
+		if err := set(i, data); err != nil {
 			return err
 		}
 	}

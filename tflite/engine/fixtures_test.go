@@ -66,6 +66,7 @@ func loadImage(t testing.TB, path string) image.Image {
 // engine gets a copy of those bytes, and the outputs must be equal (8-bit)
 // or within floatTol (float32).
 func TestModelsMatchTFLite(t *testing.T) {
+	needTFLite(t)
 	dir := fixtures(t)
 	imgs := fixtureImages(t)
 	decoded := make([]image.Image, len(imgs))

@@ -59,6 +59,7 @@ func describe(e *Interpreter) string {
 
 // TestOpsMatchTFLite runs a few random models of every operator kind.
 func TestOpsMatchTFLite(t *testing.T) {
+	needTFLite(t)
 	n := 40
 	if testing.Short() {
 		n = 8
@@ -92,6 +93,7 @@ func TestOpsMatchTFLite(t *testing.T) {
 //
 //	go test -run '^$' -fuzz FuzzOps -fuzztime 5m ./tflite/engine/
 func FuzzOps(f *testing.F) {
+	needTFLite(f)
 	for k := range opKinds {
 		f.Add(uint8(k), uint64(1000+k))
 	}
@@ -109,6 +111,7 @@ func FuzzOps(f *testing.F) {
 // TestPureGoKernels runs the convolutions and a whole model with the
 // assembly kernels turned off, as on CPUs without AVX2.
 func TestPureGoKernels(t *testing.T) {
+	needTFLite(t)
 	if !useAVX2 {
 		t.Skip("the pure-Go kernels are the only ones here")
 	}
