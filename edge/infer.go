@@ -29,7 +29,7 @@ func (f *inferFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.model, "model", "", "TFLite model file (required)")
 	fs.StringVar(&f.labels, "labels", "", "label file, one class per line (default: the one packed in the model, if any)")
 	fs.StringVar(&f.delegate, "delegate", "cpu", "where to run: cpu, xnnpack, edgetpu, nnapi or auto")
-	fs.StringVar(&f.engine, "engine", "tflite", "inference engine: tflite (the C library), go (the pure-Go engine) or auto")
+	fs.StringVar(&f.engine, "engine", "auto", "inference engine: tflite (the C library), go (the pure-Go engine) or auto (tflite when this edge has it, else go)")
 	fs.IntVar(&f.threads, "threads", 0, "CPU threads (0: one per core, at most 4)")
 	fs.StringVar(&f.resize, "resize", "stretch", "how images fill the input: stretch, center-crop or letterbox")
 	fs.Float64Var(&f.mean, "mean", 0, "input normalization mean (float inputs; default 127.5)")
@@ -76,20 +76,46 @@ func (f *inferFlags) open() (*tflite.Interpreter, *tflite.Labels, error) {
 }
 
 // openModel opens a model on the engine named: "tflite" (the C library,
-// with its delegates), "go" (the pure-Go engine, CPU only) or "auto" —
-// the C library, which this binary links (a build without it will pick
-// the Go engine).
+// with its delegates), "go" (the pure-Go engine, CPU only) or "auto" (and
+// ""): the C library when this binary has it — it is linked in, so a
+// normal build always has it — else, in a build without it (tag
+// nolibtflite: armhf), the Go engine.
 func openModel(path, engineName string, opts tflite.Options) (*tflite.Interpreter, error) {
+	_, haveC := tflite.CLibrary()
 	switch engineName {
-	case "", "tflite", "auto":
+	case "", "auto":
+		if haveC {
+			return tflite.Open(path, opts)
+		}
+		return openGo(path, opts)
+	case "tflite":
+		if !haveC {
+			return nil, fmt.Errorf("%s: engine tflite: %w", path, tflite.ErrNoCLibrary)
+		}
 		return tflite.Open(path, opts)
 	case "go":
-		if opts.Delegate != "" && opts.Delegate != tflite.CPU && opts.Delegate != tflite.Auto {
-			return nil, fmt.Errorf("%s: the go engine runs on the CPU only; --delegate %s needs --engine tflite", path, opts.Delegate)
-		}
-		return engine.OpenTFLite(path, opts)
+		return openGo(path, opts)
 	}
 	return nil, fmt.Errorf("unknown engine %q: want tflite, go or auto", engineName)
+}
+
+// openGo opens a model on the Go engine, which runs on the CPU only.
+func openGo(path string, opts tflite.Options) (*tflite.Interpreter, error) {
+	if opts.Delegate != "" && opts.Delegate != tflite.CPU && opts.Delegate != tflite.Auto {
+		if _, ok := tflite.CLibrary(); !ok {
+			return nil, fmt.Errorf("%s: delegate %s needs the TFLite C library, and this edge was built without it (tag nolibtflite): only the go engine runs here, on the CPU: use --delegate cpu", path, opts.Delegate)
+		}
+		return nil, fmt.Errorf("%s: the go engine runs on the CPU only; --delegate %s needs --engine tflite", path, opts.Delegate)
+	}
+	return engine.OpenTFLite(path, opts)
+}
+
+// engines describes the inference engines compiled into this binary.
+func engines() string {
+	if v, ok := tflite.CLibrary(); ok {
+		return fmt.Sprintf("tflite (TFLite %s C library), go (pure-Go); auto = tflite", v)
+	}
+	return "go (pure-Go); no TFLite C library (built with tag nolibtflite): auto = go, delegates other than cpu unavailable"
 }
 
 // timings of one image, in milliseconds.

@@ -37,7 +37,9 @@ type modelInfo struct {
 	Metadata    []string       `json:"metadata,omitempty"`
 	// TFLite Support metadata, when the model has it.
 	Support *tflite.Metadata `json:"support_metadata,omitempty"`
-	// Runs says whether TFLite on this machine can run it, on which delegate.
+	// Engines are the inference engines compiled into this edge.
+	Engines string `json:"engines"`
+	// Runs says whether the engine (--engine) on this machine can run it, on which delegate.
 	Runs       bool               `json:"runs"`
 	Delegation *tflite.Delegation `json:"delegation,omitempty"`
 	Problem    string             `json:"problem,omitempty"`
@@ -48,6 +50,7 @@ func runInfo(_ context.Context, args []string, out, errOut io.Writer) error {
 	fs.SetOutput(errOut)
 	asJSON := fs.Bool("json", false, "print JSON")
 	delegate := fs.String("delegate", "cpu", "delegate to try the model on: cpu, xnnpack, edgetpu, nnapi or auto")
+	engineName := fs.String("engine", "auto", "engine to try the model on: tflite, go or auto (tflite when this edge has it, else go)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -58,7 +61,7 @@ func runInfo(_ context.Context, args []string, out, errOut io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("--delegate: %w", err)
 	}
-	info, err := describeModel(fs.Arg(0), d)
+	info, err := describeModel(fs.Arg(0), *engineName, d)
 	if err != nil {
 		return err
 	}
@@ -69,7 +72,7 @@ func runInfo(_ context.Context, args []string, out, errOut io.Writer) error {
 	return nil
 }
 
-func describeModel(path string, d tflite.Delegate) (*modelInfo, error) {
+func describeModel(path, engineName string, d tflite.Delegate) (*modelInfo, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, err
@@ -81,6 +84,7 @@ func describeModel(path string, d tflite.Delegate) (*modelInfo, error) {
 	info := &modelInfo{
 		Path: path, Bytes: st.Size(), Version: m.Version, Description: m.Description,
 		Subgraphs: len(m.Subgraphs), Ops: m.OpHistogram(), CustomOps: m.CustomOps(),
+		Engines: engines(),
 	}
 	for _, md := range m.Metadata {
 		info.Metadata = append(info.Metadata, md.Name)
@@ -107,7 +111,7 @@ func describeModel(path string, d tflite.Delegate) (*modelInfo, error) {
 		info.Inputs = tensorsJSON(sg, sg.Inputs)
 		info.Outputs = tensorsJSON(sg, sg.Outputs)
 	}
-	it, err := tflite.Open(path, tflite.Options{Delegate: d})
+	it, err := openModel(path, engineName, tflite.Options{Delegate: d})
 	if err != nil {
 		info.Problem = err.Error()
 		return info, nil
@@ -189,6 +193,7 @@ func printInfo(w io.Writer, info *modelInfo) {
 			fmt.Fprintf(w, "    labels packed in the model: %s\n", md.LabelFile)
 		}
 	}
+	fmt.Fprintf(w, "  engines in this edge: %s\n", info.Engines)
 	if info.Runs {
 		fmt.Fprintf(w, "  runs here: yes, %s\n", info.Delegation)
 		if info.Delegation.Note != "" {

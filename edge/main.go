@@ -64,8 +64,8 @@ func commands() []command {
 		{"monitor", "watch and command a device over its serial console", runMonitor},
 		{"models", "the MobileNet catalog: list, fetch, info, analyze, seed, bench", runModels},
 		{"quantize", "post-training int8 quantization of a float model, calibrated on the device's frames", runQuantize},
-		{"version", "print the version", func(_ context.Context, _ []string, out, _ io.Writer) error {
-			_, err := fmt.Fprintf(out, "edge %s\n", version)
+		{"version", "print the version and the inference engines compiled in", func(_ context.Context, _ []string, out, _ io.Writer) error {
+			_, err := fmt.Fprintf(out, "edge %s\nengines: %s\n", version, engines())
 			return err
 		}},
 	}

@@ -73,7 +73,7 @@ type Model struct {
 	Path     string   `yaml:"path"`
 	Labels   string   `yaml:"labels"`
 	Delegate string   `yaml:"delegate"` // cpu, xnnpack, edgetpu, nnapi, auto (default auto)
-	Engine   string   `yaml:"engine"`   // tflite (default), go, auto
+	Engine   string   `yaml:"engine"`   // auto (default: tflite when linked in, else go), tflite, go
 	Threads  int      `yaml:"threads"`
 	Resize   string   `yaml:"resize"` // stretch, center-crop, letterbox
 	Mean     *float64 `yaml:"mean"`
