@@ -58,6 +58,15 @@ type quantConv struct {
 	patches  [][]int16 // per worker: patchRows rows of kp
 	accs     [][]int32 // per worker: [ocp][patchRows]
 	fn       func(w, lo, hi int)
+
+	// The int8 packing (packI8) instead of w and patches, for gemm4I8.
+	i8       bool
+	w8       []int8  // [ocp][kp], filter (− 128 for uint8), zero padded
+	flip     byte    // 0x80 for uint8: packed input x' = x − 128
+	zx8      int8    // the input zero point as packed
+	rowMul   int32   // −(the filter zero point as packed)
+	bias8    []int32 // bias plus the terms of the zero points
+	patches8 [][]int8
 }
 
 // patchRows is how many output pixels the GEMM micro-kernel takes at once.
@@ -73,12 +82,61 @@ func (c *quantConv) setWeights(w []int16) {
 	}
 }
 
+// setWeightsI8 stores the filter for the int8 packing, if its zero points
+// allow it, and reports whether they did. With x' and w' the packed input
+// and filter values (x − 128 and w − 128 for uint8 models, x and w for
+// int8 ones, whose filters are symmetric) and zx', zw' the zero points
+// packed alike, each accumulator is
+//
+//	Σ(x−zx)(w−zw) = Σ(x'−zx')(w'−zw') = Σx'w' − zw'·Σx' − zx'·Σw' + k·zx'·zw'
+//
+// in wrapping int32 arithmetic as well: gemm4I8 computes the first two
+// terms (rowMul = −zw'), bias8 adds the last two, known at prepare time.
+// Window positions outside the input hold zx', adding nothing, like the
+// zeros of the int16 packing; the padding up to kp is 0 in both operands.
+func (c *quantConv) setWeightsI8(filter *tensor, bias []int32) bool {
+	zx, zw := c.inZP, int32(0)
+	if !c.signedIn {
+		c.flip = 0x80
+		zx -= 128
+		zw = filter.zp - 128
+	}
+	if zx < -128 || zx > 127 || zw < -128 || zw > 127 {
+		return false
+	}
+	c.i8, c.zx8, c.rowMul = true, int8(zx), -zw
+	c.kp = padK(c.k)
+	c.ocp = (c.g.oc + 1) &^ 1
+	c.w8 = make([]int8, c.ocp*c.kp)
+	c.bias8 = make([]int32, c.g.oc)
+	for oc := 0; oc < c.g.oc; oc++ {
+		var sum int32
+		for j, v := range filter.data[oc*c.k : (oc+1)*c.k] {
+			w := int8(v ^ c.flip)
+			c.w8[oc*c.kp+j] = w
+			sum += int32(w)
+		}
+		c.bias8[oc] = bias[oc] - zx*sum + int32(c.k)*zx*zw
+	}
+	return true
+}
+
 func (c *quantConv) init(threads int) {
-	c.patches = make([][]int16, threads)
 	c.accs = make([][]int32, threads)
+	for i := range c.accs {
+		c.accs[i] = make([]int32, patchRows*c.ocp)
+	}
+	if c.i8 {
+		c.patches8 = make([][]int8, threads)
+		for i := range c.patches8 {
+			c.patches8[i] = make([]int8, patchRows*c.kp)
+		}
+		c.fn = c.rowsI8
+		return
+	}
+	c.patches = make([][]int16, threads)
 	for i := range c.patches {
 		c.patches[i] = make([]int16, patchRows*c.kp)
-		c.accs[i] = make([]int32, patchRows*c.ocp)
 	}
 	c.fn = c.rows
 }
@@ -142,6 +200,54 @@ func (c *quantConv) rows(w, lo, hi int) {
 		gemm4(buf, c.w, kp, c.ocp, acc)
 		for r := 0; r < n; r++ {
 			c.rq.apply(out[(px+r)*g.oc:][:g.oc], acc[r*c.ocp:], c.bias)
+		}
+	}
+}
+
+// im2colI8 is im2col for the int8 packing: the input as packed (x ^
+// flip), zx8 where the window leaves the input.
+func (c *quantConv) im2colI8(px int, patch []int8) {
+	g := &c.g
+	ox := px % g.ow
+	oy := (px / g.ow) % g.oh
+	b := px / (g.ow * g.oh)
+	in := c.in.data
+	i := 0
+	for fy := 0; fy < g.fh; fy++ {
+		iy := oy*g.sh - g.padT + fy*g.dh
+		for fx := 0; fx < g.fw; fx++ {
+			ix := ox*g.sw - g.padL + fx*g.dw
+			dst := patch[i : i+g.ic]
+			i += g.ic
+			if iy < 0 || iy >= g.ih || ix < 0 || ix >= g.iw {
+				for j := range dst {
+					dst[j] = c.zx8
+				}
+				continue
+			}
+			src := in[((b*g.ih+iy)*g.iw+ix)*g.ic:][:g.ic]
+			for j, v := range src {
+				dst[j] = int8(v ^ c.flip)
+			}
+		}
+	}
+}
+
+// rowsI8 is rows for the int8 packing.
+func (c *quantConv) rowsI8(w, lo, hi int) {
+	g := &c.g
+	buf := c.patches8[w]
+	acc := c.accs[w]
+	kp := c.kp
+	out := c.out.data
+	for px := lo; px < hi; px += patchRows {
+		n := min(patchRows, hi-px)
+		for r := 0; r < n; r++ {
+			c.im2colI8(px+r, buf[r*kp:r*kp+c.k])
+		}
+		gemm4I8(buf, c.w8, kp, c.ocp, c.rowMul, acc)
+		for r := 0; r < n; r++ {
+			c.rq.apply(out[(px+r)*g.oc:][:g.oc], acc[r*c.ocp:], c.bias8)
 		}
 	}
 }

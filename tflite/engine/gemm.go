@@ -6,6 +6,12 @@ package engine
 // where the CPU has it (gemm_amd64.go); gemm4Go is the fallback and the
 // reference the assembly is tested against.
 
+// packI8 makes the quantized convolutions opened from then on pack int8
+// operands for gemm4I8 instead of int16 ones for gemm4: set where gemm4I8
+// has an SDOT kernel (arm64 with the dot product extension); tests set it
+// to check the packing with the pure-Go gemm4I8Go.
+var packI8 = useSDOT
+
 // kAlign is the padding of patch and filter rows, in int16s.
 const kAlign = 16
 
@@ -46,6 +52,27 @@ func gemmF32Go(a, w []float32, kp, nOC int, out []float32) {
 		ar := a[r*kp : (r+1)*kp]
 		for oc := 0; oc < nOC; oc++ {
 			out[r*nOC+oc] = dotF32(ar, w[oc*kp:(oc+1)*kp])
+		}
+	}
+}
+
+// gemm4I8Go is the int8 micro-kernel behind the SDOT one (packI8):
+// out[r*nOC+oc] = Σ_k a[r*kp+k]·w[oc*kp+k] + rowMul·Σ_k a[r*kp+k].
+func gemm4I8Go(a, w []int8, kp, nOC int, rowMul int32, out []int32) {
+	for r := 0; r < 4; r++ {
+		ar := a[r*kp : (r+1)*kp]
+		var sum int32
+		for _, v := range ar {
+			sum += int32(v)
+		}
+		sum *= rowMul
+		for oc := 0; oc < nOC; oc++ {
+			wr := w[oc*kp : (oc+1)*kp]
+			s := sum
+			for k, wv := range wr {
+				s += int32(ar[k]) * int32(wv)
+			}
+			out[r*nOC+oc] = s
 		}
 	}
 }

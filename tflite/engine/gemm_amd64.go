@@ -8,6 +8,9 @@ import "golang.org/x/sys/cpu"
 // pure-Go ones.
 var useAVX2 = cpu.X86.HasAVX2
 
+// The NEON kernels are arm64's.
+var useNEON, useSDOT = false, false
+
 // gemm4x2AVX2 is gemm4 for an even nOC, in AVX2 (gemm_amd64.s).
 //
 //go:noescape
@@ -22,6 +25,14 @@ func gemm4(a, w []int16, kp, nOC int, out []int32) {
 		return
 	}
 	gemm4Go(a, w, kp, nOC, out)
+}
+
+func gemm4I8(a, w []int8, kp, nOC int, rowMul int32, out []int32) {
+	gemm4I8Go(a, w, kp, nOC, rowMul, out)
+}
+
+func requantNEON(dst *byte, acc, bias, mult, left *int32, q *int64, n int, zp, lo, hi int32) {
+	panic("no NEON")
 }
 
 // dwMacAVX2 is the depthwise multiply-accumulate in AVX2 (gemm_amd64.s).

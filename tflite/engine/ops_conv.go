@@ -162,16 +162,18 @@ func newQuantConv(c *nodeCtx, g convGeom, in, filter, bias, out *tensor, act int
 	if !ok {
 		return nil, c.unsupported("fused %s", actName(act))
 	}
-	if filter.signed() {
-		w := make([]int16, len(filter.data))
-		widen(w, filter.data, 0, true) // int8 filters are symmetric
-		k.setWeights(w)
-	} else {
-		k.setWeights(constWidened(filter))
-	}
 	k.bias = make([]int32, g.oc)
 	if bias != nil {
 		k.bias = constInt32s(bias)
+	}
+	switch {
+	case packI8 && k.setWeightsI8(filter, k.bias):
+	case filter.signed():
+		w := make([]int16, len(filter.data))
+		widen(w, filter.data, 0, true) // int8 filters are symmetric
+		k.setWeights(w)
+	default:
+		k.setWeights(constWidened(filter))
 	}
 	mult, shift := quantMultipliers(in, filter, out, g.oc, perTensorFloat)
 	k.rq = newRequant(mult, shift, true, out.zp, actMin, actMax, out.signed())

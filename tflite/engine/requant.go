@@ -16,9 +16,11 @@ import "math"
 // since floor(floor(a/2^31)/2^r) = floor(a/2^(31+r)), SRDHM rounds half up
 // for both signs, and RoundingDivideByPOT rounds half away from zero. (Ruy's
 // saturation when x'·m nears 2^62 gives the same value as the formula.)
-// AVX2 has no 64-bit arithmetic shift, so the assembly adds 2^63 (making
+// AVX2 has no 64-bit arithmetic shift, so its assembly adds 2^63 (making
 // the value unsigned), shifts logically and subtracts 2^(63−s) mod 2^32
-// from the low 32 bits, folded into a per-channel zero point.
+// from the low 32 bits, folded into a per-channel zero point. The NEON
+// assembly (arm64) reads the same q, undoing the 2^63, and shifts
+// arithmetically.
 type requant struct {
 	n              int     // channels
 	mult           []int32 // Q31 multipliers, padded to a multiple of 8
@@ -97,6 +99,12 @@ func (r *requant) apply(dst []byte, acc, bias []int32) {
 		if v > 0 {
 			_, _, _ = dst[v-1], acc[v-1], bias[v-1]
 			requantAVX2(&dst[0], &acc[0], &bias[0], &r.mult[0], &r.left[0], &r.q[0], &r.adj[0], v, r.actMin, r.actMax, r.signed)
+		}
+	} else if useNEON {
+		v = r.n &^ 7
+		if v > 0 {
+			_, _, _ = dst[v-1], acc[v-1], bias[v-1]
+			requantNEON(&dst[0], &acc[0], &bias[0], &r.mult[0], &r.left[0], &r.q[0], v, r.outZP, r.actMin, r.actMax)
 		}
 	}
 	for c := v; c < r.n; c++ {
