@@ -108,36 +108,42 @@ func FuzzOps(f *testing.F) {
 	})
 }
 
-// TestPureGoKernels runs the convolutions and a whole model with the
-// assembly kernels turned off, as on CPUs without AVX2.
-func TestPureGoKernels(t *testing.T) {
+// TestFallbackKernels runs the convolutions and a whole model against
+// TFLite with each fallback of the default kernels (kernelModes): the
+// NEON SMLAL kernel where the default is SDOT, the int8 packing in pure
+// Go, and pure Go, as on CPUs without AVX2 or the dot product.
+func TestFallbackKernels(t *testing.T) {
 	needTFLite(t)
-	if !useAVX2 {
-		t.Skip("the pure-Go kernels are the only ones here")
+	modes := kernelModes()[1:]
+	if testing.Short() {
+		modes = modes[len(modes)-1:]
 	}
-	useAVX2, useFMA = false, false
-	defer func() { useAVX2, useFMA = true, true }()
-	for k := 0; k < 3; k++ { // CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED
-		for seed := uint64(0); seed < 20; seed++ {
-			if err := checkOp(t, k, 500+seed); err != nil && !errors.Is(err, errRefused) {
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			defer m.set()()
+			for k := 0; k < 3; k++ { // CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED
+				for seed := uint64(0); seed < 20; seed++ {
+					if err := checkOp(t, k, 500+seed); err != nil && !errors.Is(err, errRefused) {
+						t.Fatal(err)
+					}
+				}
+			}
+			dir := fixtures(t)
+			p, err := openPair(t, dir+"/models/classification/mobilenet_v2_1.0_224_quant.tflite", 2)
+			if err != nil {
 				t.Fatal(err)
 			}
-		}
-	}
-	dir := fixtures(t)
-	p, err := openPair(t, dir+"/models/classification/mobilenet_v2_1.0_224_quant.tflite", 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.close()
-	if err := p.randomInputs(newRand(7)); err != nil {
-		t.Fatal(err)
-	}
-	ms, err := p.compare()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range ms {
-		t.Error(m)
+			defer p.close()
+			if err := p.randomInputs(newRand(7)); err != nil {
+				t.Fatal(err)
+			}
+			ms, err := p.compare()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range ms {
+				t.Error(m)
+			}
+		})
 	}
 }
