@@ -278,6 +278,16 @@ func TestConvKernelModes(t *testing.T) {
 	}
 }
 
+// TestOpsMatchRecordedKernelModes runs TestOpsMatchRecorded in every
+// kernel mode: each path against amd64 TFLite's recorded outputs, on any
+// machine.
+func TestOpsMatchRecordedKernelModes(t *testing.T) {
+	if *record {
+		t.Skip("recording")
+	}
+	forModes(t, TestOpsMatchRecorded)
+}
+
 // TestModelKernelModes runs every CPU fixture model in every kernel mode
 // on random inputs.
 func TestModelKernelModes(t *testing.T) {
@@ -337,4 +347,35 @@ func TestARM64Encodings(t *testing.T) {
 		}
 	}
 	t.Logf("%d encodings checked", len(words))
+}
+
+// BenchmarkKernelModes times Invoke of a few fixture models in every
+// kernel mode (1 thread), to see what each path is worth on this CPU.
+func BenchmarkKernelModes(b *testing.B) {
+	dir := fixtures(b)
+	for _, m := range []string{
+		"classification/mobilenet_v1_0.25_128_quant.tflite",
+		"classification/mobilenet_v2_1.0_224_quant.tflite",
+		"vww/vww_96_int8.tflite",
+		"float/mobilenet_v1_0.25_128.tflite",
+	} {
+		for _, mode := range kernelModes() {
+			b.Run(filepath.Base(m)+"/"+mode.name, func(b *testing.B) {
+				restore := mode.set()
+				defer restore()
+				e, err := Open(filepath.Join(dir, "models", m), Options{Threads: 1})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer e.Close()
+				fillInputs(e, newRand(1))
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					if err := e.Invoke(); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 )
 
@@ -114,6 +115,9 @@ func FuzzOps(f *testing.F) {
 // Go, and pure Go, as on CPUs without AVX2 or the dot product.
 func TestFallbackKernels(t *testing.T) {
 	needTFLite(t)
+	if runtime.GOARCH != "amd64" {
+		t.Skip("TFLite's arm64 build breaks some rounding ties unlike its amd64 one, which the engine follows; TestOpsMatchRecordedKernelModes checks every kernel mode against amd64 TFLite's recorded outputs")
+	}
 	modes := kernelModes()[1:]
 	if testing.Short() {
 		modes = modes[len(modes)-1:]
