@@ -16,7 +16,13 @@
 // The encoder lays each table out before its children (every offset points
 // forward), aligns scalars to their size, vectors of 8-byte elements to 8
 // and buffer data to 16 bytes, as the flatbuffers verifier in TFLite
-// requires. It writes models below 2 GiB (buffers inline) only.
+// requires. It writes each distinct vector other than buffer data and
+// custom options — names, shapes, tensor index lists, quantization scales
+// and zero points — once, after all the tables, and every table with the
+// same contents refers to that one copy, as flatbuffers allows (the
+// per-channel zero points of a quantized model are all zeros, and a filter
+// and its bias have as many); tables of the same layout share a vtable. It
+// writes models below 2 GiB (buffers inline) only.
 package fbwriter
 
 import (
@@ -205,9 +211,11 @@ func (m *Model) Bytes() ([]byte, error) {
 	if size > math.MaxInt32 {
 		return nil, invalid("buffers total %d bytes; this writer stores buffers inline, which the format limits to 2 GiB", size)
 	}
-	e := &encoder{b: make([]byte, 8, size)}
+	e := newEncoder(size)
+	e.b = append(e.b, make([]byte, 8)...)
 	copy(e.b[4:], schema.FileIdentifier)
 	root := e.table(m.fields())
+	e.writePool()
 	binary.LittleEndian.PutUint32(e.b, uint32(root))
 	if len(e.b) > math.MaxInt32 {
 		return nil, invalid("encoded model is %d bytes, over the 2 GiB flatbuffer limit", len(e.b))
@@ -311,12 +319,25 @@ func (b Buffer) fields() []field {
 	return []field{bytesField(0, b.Data, 16)}
 }
 
-// field is one field of a table: inline scalar bytes, or a reference to an
-// object written after the table by put, which returns its position.
+// field is one field of a table: inline scalar bytes, a reference to an
+// object written after the table by put, which returns its position, or a
+// reference to a vector that tables share (see [encoder.share]).
 type field struct {
 	id     int
 	scalar []byte
 	put    func(e *encoder) int
+	shared *sharedVector
+}
+
+// sharedVector is a vector of n elements whose encoded bytes are data (for
+// strings, including the NUL), its elements aligned to align.
+type sharedVector struct {
+	n, align int
+	data     []byte
+}
+
+func sharedField(id, n, align int, data []byte) field {
+	return field{id: id, shared: &sharedVector{n: n, align: align, data: data}}
 }
 
 func scalarField(id int, b []byte) field { return field{id: id, scalar: b} }
@@ -336,7 +357,7 @@ func u32(id int, v uint32) field {
 func f32(id int, v float32) field { return u32(id, math.Float32bits(v)) }
 
 func str(id int, s string) field {
-	return field{id: id, put: func(e *encoder) int { return e.vector(len(s), 4, append([]byte(s), 0)) }}
+	return sharedField(id, len(s), 1, append([]byte(s), 0))
 }
 
 func bytesField(id int, b []byte, align int) field {
@@ -344,33 +365,27 @@ func bytesField(id int, b []byte, align int) field {
 }
 
 func ints(id int, v []int32) field {
-	return field{id: id, put: func(e *encoder) int {
-		data := make([]byte, 0, 4*len(v))
-		for _, x := range v {
-			data = binary.LittleEndian.AppendUint32(data, uint32(x))
-		}
-		return e.vector(len(v), 4, data)
-	}}
+	data := make([]byte, 0, 4*len(v))
+	for _, x := range v {
+		data = binary.LittleEndian.AppendUint32(data, uint32(x))
+	}
+	return sharedField(id, len(v), 4, data)
 }
 
 func floats(id int, v []float32) field {
-	return field{id: id, put: func(e *encoder) int {
-		data := make([]byte, 0, 4*len(v))
-		for _, x := range v {
-			data = binary.LittleEndian.AppendUint32(data, math.Float32bits(x))
-		}
-		return e.vector(len(v), 4, data)
-	}}
+	data := make([]byte, 0, 4*len(v))
+	for _, x := range v {
+		data = binary.LittleEndian.AppendUint32(data, math.Float32bits(x))
+	}
+	return sharedField(id, len(v), 4, data)
 }
 
 func longs(id int, v []int64) field {
-	return field{id: id, put: func(e *encoder) int {
-		data := make([]byte, 0, 8*len(v))
-		for _, x := range v {
-			data = binary.LittleEndian.AppendUint64(data, uint64(x))
-		}
-		return e.vector(len(v), 8, data)
-	}}
+	data := make([]byte, 0, 8*len(v))
+	for _, x := range v {
+		data = binary.LittleEndian.AppendUint64(data, uint64(x))
+	}
+	return sharedField(id, len(v), 8, data)
 }
 
 func table(id int, fields []field) field {
@@ -396,6 +411,29 @@ func tables(id, n int, fields func(i int) []field) field {
 // encoder appends objects to b, front to back.
 type encoder struct {
 	b []byte
+	// vtables maps the bytes of each vtable written to its position:
+	// tables of the same layout share one.
+	vtables map[string]int
+	// pool holds the distinct shared vectors, in the order first referenced;
+	// pooled indexes it by alignment, length and bytes.
+	pool   []*pooledVector
+	pooled map[poolKey]*pooledVector
+}
+
+type poolKey struct {
+	n, align int
+	data     string
+}
+
+// pooledVector is one distinct shared vector and the positions of the
+// uoffsets that refer to it.
+type pooledVector struct {
+	v    *sharedVector
+	refs []int
+}
+
+func newEncoder(capacity int) *encoder {
+	return &encoder{b: make([]byte, 0, capacity), vtables: map[string]int{}, pooled: map[poolKey]*pooledVector{}}
 }
 
 // align pads b so that an object of n bytes header written next has its
@@ -417,8 +455,62 @@ func (e *encoder) vector(n, align int, data []byte) int {
 	return pos
 }
 
-// table writes a vtable, then the table, then the objects its reference
-// fields point to; it returns the table's position.
+// share records that the uoffset at position at refers to v. Byte-identical
+// vectors (same alignment, length and bytes: names, shapes, tensor index
+// lists, quantization scales and zero points) are written once, by
+// writePool, after every table — uoffsets are unsigned, so a vector that
+// several tables refer to must follow all of them.
+func (e *encoder) share(at int, v *sharedVector) {
+	key := poolKey{n: v.n, align: v.align, data: string(v.data)}
+	p, ok := e.pooled[key]
+	if !ok {
+		p = &pooledVector{v: v}
+		e.pooled[key] = p
+		e.pool = append(e.pool, p)
+	}
+	p.refs = append(p.refs, at)
+}
+
+// writePool writes the shared vectors and points their references at them:
+// the 8-byte-aligned ones first, each 4 bytes of padding they would need
+// filled by a 4-byte-aligned vector of the right size when there is one,
+// then the others in the order they were first referenced.
+func (e *encoder) writePool() {
+	size := func(p *pooledVector) int { return (4 + len(p.v.data) + 3) &^ 3 }
+	done := make(map[*pooledVector]bool, len(e.pool))
+	write := func(p *pooledVector) {
+		pos := e.vector(p.v.n, p.v.align, p.v.data)
+		for _, at := range p.refs {
+			binary.LittleEndian.PutUint32(e.b[at:], uint32(pos-at))
+		}
+		done[p] = true
+	}
+	filler := 0 // the next candidate to fill a 4-byte gap
+	for _, p := range e.pool {
+		if p.v.align != 8 {
+			continue
+		}
+		if e.align(4, 0); (len(e.b)+4)%8 != 0 {
+			for ; filler < len(e.pool); filler++ {
+				if f := e.pool[filler]; f.v.align != 8 && !done[f] && size(f)%8 == 4 {
+					write(f)
+					filler++
+					break
+				}
+			}
+		}
+		write(p)
+	}
+	for _, p := range e.pool {
+		if !done[p] {
+			write(p)
+		}
+	}
+}
+
+// table writes a vtable, unless an identical one was written before, then
+// the table, then the objects its reference fields point to; it returns
+// the table's position.
 func (e *encoder) table(fields []field) int {
 	maxID := -1
 	for _, f := range fields {
@@ -427,11 +519,11 @@ func (e *encoder) table(fields []field) int {
 	// Inline layout after the 4-byte soffset, each field aligned to its
 	// size; references take 4 bytes. Sorting by size keeps padding low.
 	offs := make([]int, maxID+1)
-	size := 4
+	size, tableAlign := 4, 4
 	for _, width := range []int{8, 4, 2, 1} {
 		for _, f := range fields {
 			w := 4
-			if f.put == nil {
+			if f.scalar != nil {
 				w = len(f.scalar)
 			}
 			if w != width {
@@ -445,32 +537,45 @@ func (e *encoder) table(fields []field) int {
 			}
 			offs[f.id] = size
 			size += w
+			tableAlign = max(tableAlign, w)
 		}
 	}
 	for size%4 != 0 {
 		size++
 	}
 	vtLen := 4 + 2*(maxID+1)
-	// The table starts right after its vtable, 8-aligned so that 8-byte
-	// fields are aligned in the file.
-	e.align(8, vtLen)
-	vt := len(e.b)
-	e.b = binary.LittleEndian.AppendUint16(e.b, uint16(vtLen))
-	e.b = binary.LittleEndian.AppendUint16(e.b, uint16(size))
+	vtable := make([]byte, 0, vtLen)
+	vtable = binary.LittleEndian.AppendUint16(vtable, uint16(vtLen))
+	vtable = binary.LittleEndian.AppendUint16(vtable, uint16(size))
 	for id := 0; id <= maxID; id++ {
-		e.b = binary.LittleEndian.AppendUint16(e.b, uint16(offs[id]))
+		vtable = binary.LittleEndian.AppendUint16(vtable, uint16(offs[id]))
+	}
+	// The table starts aligned to its widest scalar (at least 4, for its
+	// soffset), so that its fields are aligned in the file; a new vtable
+	// goes right before it.
+	vt, ok := e.vtables[string(vtable)]
+	if ok {
+		e.align(tableAlign, 0)
+	} else {
+		e.align(tableAlign, vtLen)
+		vt = len(e.b)
+		e.vtables[string(vtable)] = vt
+		e.b = append(e.b, vtable...)
 	}
 	pos := len(e.b)
 	e.b = binary.LittleEndian.AppendUint32(e.b, uint32(int32(pos-vt)))
 	e.b = append(e.b, make([]byte, size-4)...)
 	for _, f := range fields {
-		if f.put == nil {
+		if f.scalar != nil {
 			copy(e.b[pos+offs[f.id]:], f.scalar)
 		}
 	}
 	for _, f := range fields {
-		if f.put != nil {
-			at := pos + offs[f.id]
+		at := pos + offs[f.id]
+		switch {
+		case f.shared != nil:
+			e.share(at, f.shared)
+		case f.put != nil:
 			child := f.put(e)
 			binary.LittleEndian.PutUint32(e.b[at:], uint32(child-at))
 		}

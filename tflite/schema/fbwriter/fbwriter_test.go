@@ -94,6 +94,126 @@ func TestTFLiteRunsWrittenModel(t *testing.T) {
 	}
 }
 
+func i64bytes(v ...int64) []byte {
+	var b []byte
+	for _, x := range v {
+		b = binary.LittleEndian.AppendUint64(b, uint64(x))
+	}
+	return b
+}
+
+// TestIdenticalVectorsShared: two filters with the same per-channel
+// quantization (separate but equal Go slices) refer to one scale vector
+// and one zero-point vector in the file, a third with other scales gets
+// its own, the shared shape is written once too, and reading the file back
+// gives every tensor its own values.
+func TestIdenticalVectorsShared(t *testing.T) {
+	scales := func() []float32 { return []float32{0.0123, 0.0456, 0.0789} }
+	other := []float32{0.0123, 0.0456, 0.0788}
+	zps := func() []int64 { return []int64{3, -7, 11} }
+	shape := func() []int32 { return []int32{3, 1, 1, 7001} }
+	weights := make([]byte, 3*7001)
+	for i := range weights {
+		weights[i] = byte(i%251 + 1)
+	}
+	b := fbwriter.NewBuilder("shared quantization")
+	var ids []int32
+	for i, s := range [][]float32{scales(), scales(), other} {
+		q := &fbwriter.Quantization{Scale: s, ZeroPoint: zps(), QuantizedDimension: 0}
+		ids = append(ids, b.Const(fbwriter.Tensor{Name: fmt.Sprintf("w%d", i), Type: schema.TypeInt8, Shape: shape(), Quantization: q}, weights))
+	}
+	b.SetIO(nil, nil)
+	data, err := b.Model().Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		what string
+		b    []byte
+		want int
+	}{
+		{"shared scales", f32bytes(scales()...), 1},
+		{"other scales", f32bytes(other...), 1},
+		{"zero points", i64bytes(zps()...), 1},
+	} {
+		if n := bytes.Count(data, c.b); n != c.want {
+			t.Errorf("%s occur %d times in the file, want %d", c.what, n, c.want)
+		}
+	}
+	shapeBytes := binary.LittleEndian.AppendUint32(nil, 4)
+	for _, d := range shape() {
+		shapeBytes = binary.LittleEndian.AppendUint32(shapeBytes, uint32(d))
+	}
+	if n := bytes.Count(data, shapeBytes); n != 1 {
+		t.Errorf("the shape occurs %d times in the file, want 1", n)
+	}
+	// int64 elements stay 8-byte aligned, buffer data 16-byte aligned.
+	if off := bytes.Index(data, i64bytes(zps()...)); off%8 != 0 {
+		t.Errorf("zero points at offset %d, want 8-byte alignment", off)
+	}
+	if off := bytes.Index(data, weights); off%16 != 0 {
+		t.Errorf("buffer data at offset %d, want 16-byte alignment", off)
+	}
+	m, err := schema.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, id := range ids {
+		tn := m.Subgraphs[0].Tensors[id]
+		want := scales()
+		if i == 2 {
+			want = other
+		}
+		if q := tn.Quantization; q == nil || !reflect.DeepEqual(q.Scale, want) || !reflect.DeepEqual(q.ZeroPoint, zps()) || !reflect.DeepEqual(tn.Shape, shape()) || tn.Name != fmt.Sprintf("w%d", i) {
+			t.Errorf("tensor %d read back as %+v, quantization %+v", i, tn, tn.Quantization)
+		}
+	}
+}
+
+// TestTFLiteRunsSharedQuantization: an int8 ADD whose two inputs and output
+// share one quantization (so one scale and one zero-point vector in the
+// file), dequantized to float, runs in TFLite with the exact sums.
+func TestTFLiteRunsSharedQuantization(t *testing.T) {
+	q := func() *fbwriter.Quantization {
+		return &fbwriter.Quantization{Scale: []float32{0.5}, ZeroPoint: []int64{-3}}
+	}
+	b := fbwriter.NewBuilder("int8 add, shared quantization")
+	shape := []int32{1, 3}
+	x := b.Tensor(fbwriter.Tensor{Name: "x", Type: schema.TypeInt8, Shape: shape, Quantization: q()})
+	c := b.Const(fbwriter.Tensor{Name: "c", Type: schema.TypeInt8, Shape: shape, Quantization: q()}, []byte{0xfd, 1, 5}) // 0, 2, 4
+	s := b.Tensor(fbwriter.Tensor{Name: "s", Type: schema.TypeInt8, Shape: shape, Quantization: q()})
+	y := b.Tensor(fbwriter.Tensor{Name: "y", Type: schema.TypeFloat32, Shape: shape})
+	b.Op(schema.OpAdd, 2, []int32{x, c}, []int32{s}, &fbwriter.AddOptions{})
+	b.Op(schema.OpDequantize, 2, []int32{s}, []int32{y}, nil)
+	b.SetIO([]int32{x}, []int32{y})
+	data, err := b.Model().Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := bytes.Count(data, i64bytes(-3)); n != 1 {
+		t.Errorf("zero point written %d times, want once", n)
+	}
+	path := filepath.Join(t.TempDir(), "add_int8.tflite")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	it, err := tflite.Open(path, tflite.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer it.Close()
+	if err := it.SetInput(0, []byte{1, 2, 3}); err != nil { // 2, 2.5, 3
+		t.Fatal(err)
+	}
+	if err := it.Invoke(); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := it.OutputBytes(0)
+	if !bytes.Equal(out, f32bytes(2, 4.5, 7)) {
+		t.Errorf("x + c = %v, want the bytes of [2 4.5 7]", out)
+	}
+}
+
 func TestCheckRejectsBadIndexes(t *testing.T) {
 	for name, mutate := range map[string]func(m *fbwriter.Model){
 		"no subgraph":     func(m *fbwriter.Model) { m.Subgraphs = nil },
@@ -236,7 +356,7 @@ func Example() {
 	}
 	fmt.Print(m.Summary())
 	// Output:
-	// TFLite schema v3: 1 subgraph(s), 1 operators, 3 tensors, 2 buffers, 520 bytes
+	// TFLite schema v3: 1 subgraph(s), 1 operators, 3 tensors, 2 buffers, 404 bytes
 	// description: relu(x + c)
 	// subgraph 0 "main": 1 operators, 3 tensors
 	//   input 0: float32[1,2] x
