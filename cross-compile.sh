@@ -1,20 +1,27 @@
 #!/usr/bin/env bash
 # cross-compile.sh — build edge for Raspberry Pi / Jetson class boards from a
-# Debian 12 amd64 machine, with cgo (GoCV/OpenCV 4.6 and the TFLite C library).
+# Debian 12 amd64 machine, with cgo (GoCV/OpenCV 4.6, and the TFLite C
+# library where there is one).
 #
 #   ./cross-compile.sh [ARCH...]        build bin/linux_<goarch>/edge (default: arm64 armhf)
 #   ./cross-compile.sh sysroot ARCH     only make (or check) the sysroot of ARCH
 #   ./cross-compile.sh env ARCH         print the environment to build and `go test` for ARCH
-#                                       by hand under qemu-user: eval "$(./cross-compile.sh env arm64)"
+#                                       by hand under qemu-user: eval "$(./cross-compile.sh env armhf)"
+#                                       then go test -exec "$EDGE_QEMU_EXEC" ./tflite/...
 #   ./cross-compile.sh board ARCH       fetch the emulated board's kernel and busybox (arm64)
 #   ./cross-compile.sh version          print the version stamped into binaries and packages
 #
 # ARCH is a Debian architecture: arm64 (Pi 4/5 64-bit OS, Jetson), armhf
-# (32-bit Pi OS, ARMv7) or amd64 (native, built like the packaged binary).
+# (32-bit Pi OS, ARMv7: GOARM=7) or amd64 (native, built like the packaged
+# binary).
 #
-# The binaries are built as they are packaged: the TFLite C library is found
-# through the rpath /usr/lib/edge (the .deb installs it there). To run one
-# from the build tree, set LD_LIBRARY_PATH=third_party/tflite/linux_<goarch>.
+# arm64 and amd64 link the TFLite 2.9 C library (make setup-tflite), found
+# at run time through the rpath /usr/lib/edge (the .deb installs it there;
+# to run one from the build tree, set LD_LIBRARY_PATH=third_party/tflite/linux_<goarch>).
+# armhf has no TFLite C library (tfjs-tflite-node ships none for linux/arm):
+# it is built with the tag nolibtflite, so only OpenCV is linked and models
+# run on the pure-Go engine (tflite/engine; --engine auto picks it). Any
+# ARCH can be built that way with EDGE_TAGS=nolibtflite.
 #
 # Each foreign ARCH links against a sysroot made from Debian's own packages
 # for that architecture: `apt-get download pkg:ARCH` + `dpkg -x` into
@@ -23,11 +30,11 @@
 # to dpkg only so that apt can download its packages. A stamp makes the
 # second run a no-op. SYSROOT=DIR uses a sysroot made elsewhere instead (a
 # Jetson's /usr, /lib and /etc copied with rsync: see the README), OUT=DIR
-# another output directory, EXTRA_LDFLAGS more linker flags, EDGE_VERSION
-# the version stamped in (default: ./cross-compile.sh version).
+# another output directory, EXTRA_LDFLAGS more linker flags, EDGE_TAGS more
+# build tags (comma-separated), EDGE_VERSION the version stamped in
+# (default: ./cross-compile.sh version).
 #
-# Exit status: 0 built; 1 error; 3 ARCH cannot be built from these sources
-# yet (armhf: no TFLite C library), with the reason on stderr.
+# Exit status: 0 built; 1 error, with the reason on stderr.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -94,23 +101,22 @@ arch_setup() {
 	fi
 }
 
-# check_engine exits 3 when ARCH has no inference engine in these sources:
-# no TFLite C library for it, and ./edge still links one (some package of
-# its build for ARCH has -ltensorflowlite_c). Once the command can select
-# the pure-Go engine (tflite/engine) on that architecture, it is built
-# without the C library (EDGE_TAGS=... adds build tags, if that takes one).
+# check_engine decides whether ARCH links the TFLite C library: armhf
+# never does (there is none for linux/arm), nor does a build with
+# EDGE_TAGS=nolibtflite; the others need it (make setup-tflite). NOLIB is
+# true for a build without it, which adds the tag nolibtflite.
 check_engine() {
-	no_tflite_c || return 0
+	NOLIB=false
+	case ",${EDGE_TAGS:-}," in *,nolibtflite,*) NOLIB=true ;; esac
 	if [ "$DEBARCH" = armhf ]; then
-		local via
-		via=$(needs_tflite_c) || return 0
-		echo "cross: armhf: no libtensorflowlite_c.so for linux/arm in tfjs-tflite-node@0.0.2; the armhf build needs the pure-Go engine (issue 6), not written yet" >&2
-		if [ -d "$ROOT/tflite/engine" ]; then
-			echo "cross: armhf: (tflite/engine exists, but ./edge still links libtensorflowlite_c on linux/arm through: $via)" >&2
-		fi
-		exit 3
+		NOLIB=true
 	fi
-	die "$DEBARCH: $TFLITE_LIB/libtensorflowlite_c.so missing: run make setup"
+	if $NOLIB; then
+		case ",${EDGE_TAGS:-}," in *,nolibtflite,*) ;; *) EDGE_TAGS=${EDGE_TAGS:+$EDGE_TAGS,}nolibtflite ;; esac
+		return 0
+	fi
+	no_tflite_c && die "$DEBARCH: $TFLITE_LIB/libtensorflowlite_c.so missing: run make setup (or build without it: EDGE_TAGS=nolibtflite)"
+	return 0
 }
 
 # no_tflite_c: there is no TFLite C library for ARCH.
@@ -269,9 +275,10 @@ cgo_env() {
 			[ -d "$SR$d" ] && case " $ld " in *" -Wl,-rpath-link,$SR$d "*) ;; *) ld="$ld -Wl,-rpath-link,$SR$d" ;; esac
 		done
 	fi
-	if no_tflite_c; then
+	if $NOLIB; then
 		# No TFLite C library: only OpenCV is linked.
 		inc=${inc//-I$ROOT\/third_party\/tflite\/include/}
+		ld=${ld//-Wl,-rpath-link,$TFLITE_LIB/}
 		ld=${ld//-L$TFLITE_LIB/}
 	fi
 	echo "export CGO_ENABLED=1 GOOS=linux GOARCH=$GOARCH GOARM=$GOARM CC=$CC CXX=$CXX PKG_CONFIG=false"
@@ -300,8 +307,15 @@ build() {
 	tags=$(go_tags)
 	ver=${EDGE_VERSION:-$(version)}
 	eval "$(cgo_env)"
-	# Packaged binaries find libtensorflowlite_c.so in /usr/lib/edge.
-	CGO_LDFLAGS="$CGO_LDFLAGS -Wl,-rpath,/usr/lib/edge"
+	if $NOLIB; then
+		local via
+		if via=$(needs_tflite_c); then
+			die "$DEBARCH: built with nolibtflite, ./edge still links libtensorflowlite_c through: $via"
+		fi
+	else
+		# Packaged binaries find libtensorflowlite_c.so in /usr/lib/edge.
+		CGO_LDFLAGS="$CGO_LDFLAGS -Wl,-rpath,/usr/lib/edge"
+	fi
 	export GOFLAGS=$tags
 	local t0=$SECONDS
 	mkdir -p "$OUT_DIR"
@@ -359,11 +373,18 @@ env)
 	[ $# = 2 ] || die "usage: $0 env ARCH"
 	arch_setup "$2"
 	$NATIVE && die "env: $2 is this machine's architecture: use make env"
+	check_engine
 	cgo_env
-	echo "export GOFLAGS='$(makevar TEST_GOFLAGS)' EDGE_SYSROOT='$SR' EDGE_TFLITE_LIB='$TFLITE_LIB'"
+	tflite_lib=$TFLITE_LIB
+	test_flags=$(makevar TEST_GOFLAGS)
+	if $NOLIB; then
+		tflite_lib=""
+		test_flags="$test_flags,$EDGE_TAGS"
+	fi
+	echo "export GOFLAGS='$test_flags' EDGE_SYSROOT='$SR' EDGE_TFLITE_LIB='$tflite_lib'"
 	# go test -exec: the test binaries run under qemu-user, with the
 	# sysroot as their root for the dynamic loader and libraries.
-	echo "export EDGE_QEMU_EXEC='$QEMU -L $SR -E LD_LIBRARY_PATH=$TFLITE_LIB:$SR/lib/$TRIPLET:$SR/usr/lib/$TRIPLET'"
+	echo "export EDGE_QEMU_EXEC='$QEMU -L $SR -E LD_LIBRARY_PATH=${tflite_lib:+$tflite_lib:}$SR/lib/$TRIPLET:$SR/usr/lib/$TRIPLET'"
 	;;
 board)
 	[ $# = 2 ] || die "usage: $0 board ARCH"
@@ -388,8 +409,7 @@ version)
 		)
 		rc=$?
 		set -e
-		# An error (1) outranks "cannot be built yet" (3).
-		if [ $rc != 0 ] && { [ $status = 0 ] || [ $rc != 3 ]; }; then status=$rc; fi
+		[ $rc = 0 ] || status=$rc
 	done
 	exit $status
 	;;

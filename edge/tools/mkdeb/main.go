@@ -6,7 +6,8 @@
 // The package holds
 //
 //	/usr/bin/edge                           the binary (--binary)
-//	/usr/lib/edge/libtensorflowlite_c.so    the TFLite C library (--tflite-lib), found through the binary's rpath
+//	/usr/lib/edge/libtensorflowlite_c.so    the TFLite C library (--tflite-lib), found through the binary's rpath;
+//	                                        left out when the binary does not link it (armhf: tag nolibtflite)
 //	/lib/systemd/system/edge.service        the unit (--unit)
 //	/lib/udev/rules.d/99-edge-gpio.rules    group gpio may use /dev/gpiochip* (--udev-rule)
 //	/etc/edge/edge.yaml                     the example config (--config), a conffile
@@ -21,8 +22,9 @@
 // need. An unknown library is an error; --depends gives the list by hand
 // (a build against another distribution's OpenCV, such as a Jetson's).
 //
-// The binary must be the packaged build (./cross-compile.sh ARCH): its
-// rpath must name /usr/lib/edge, and its machine must match --arch.
+// The binary must be the packaged build (./cross-compile.sh ARCH): if it
+// links the TFLite C library, its rpath must name /usr/lib/edge; its
+// machine must match --arch.
 //
 // A unit or udev rule file that does not exist is left out, with a
 // message; every other input must exist.

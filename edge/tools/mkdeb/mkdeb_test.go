@@ -60,11 +60,21 @@ func cc(t *testing.T, dir string, args ...string) {
 // the rpath given. It returns the binary and the TFLite library.
 func fakeBuild(t *testing.T, rpath string, extraLibs ...string) (bin, tflite string) {
 	t.Helper()
+	return fakeBuildWith(t, true, rpath, extraLibs...)
+}
+
+// fakeBuildWith is fakeBuild, with or without the TFLite C library (the
+// armhf build has none: tag nolibtflite).
+func fakeBuildWith(t *testing.T, withTFLite bool, rpath string, extraLibs ...string) (bin, tflite string) {
+	t.Helper()
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "lib.c"), "int fake_lib(void) { return 1; }\n", 0o644)
 	cc(t, dir, "-shared", "-fPIC", "-Wl,-soname,libtensorflowlite_c.so", "-o", "libtensorflowlite_c.so", "lib.c")
 	cc(t, dir, "-shared", "-fPIC", "-Wl,-soname,libopencv_core.so.406", "-o", "libopencv_core.so", "lib.c")
 	libs := []string{"-ltensorflowlite_c", "-lopencv_core"}
+	if !withTFLite {
+		libs = libs[1:]
+	}
 	for _, l := range extraLibs {
 		cc(t, dir, "-shared", "-fPIC", "-Wl,-soname,lib"+l+".so.1", "-o", "lib"+l+".so", "lib.c")
 		libs = append(libs, "-l"+l)
@@ -261,6 +271,39 @@ func TestPackageWithoutUnit(t *testing.T) {
 	}
 	if _, ok := got["./usr/bin/edge"]; !ok {
 		t.Error("the package has no binary")
+	}
+}
+
+// A binary built without the TFLite C library (armhf, tag nolibtflite):
+// the package leaves the library out and does not depend on it, and needs
+// no --tflite-lib.
+func TestPackageWithoutTFLite(t *testing.T) {
+	arch := hostArch(t)
+	bin, _ := fakeBuildWith(t, false, "")
+	unit, rule, config := fakeSources(t)
+	var log bytes.Buffer
+	out := t.TempDir()
+	err := run([]string{"--arch", arch, "--version", "1.0", "--binary", bin, "--tflite-lib", "/nonexistent/libtensorflowlite_c.so",
+		"--unit", unit, "--udev-rule", rule, "--config", config, "--out", out}, &log)
+	if err != nil {
+		t.Fatalf("mkdeb: %v\n%s", err, log.String())
+	}
+	if !strings.Contains(log.String(), "does not need libtensorflowlite_c.so: the package leaves it out") {
+		t.Errorf("no message about the TFLite library:\n%s", log.String())
+	}
+	deb := filepath.Join(out, "edge_1.0_"+arch+".deb")
+	got := contents(t, deb)
+	for p := range got {
+		if strings.Contains(p, "tensorflowlite") {
+			t.Errorf("the package has %s", p)
+		}
+	}
+	if _, ok := got["./usr/bin/edge"]; !ok {
+		t.Error("the package has no binary")
+	}
+	depends := controlField(dpkgDeb(t, "--info", deb), "Depends")
+	if strings.Contains(depends, "tensorflow") || !strings.Contains(depends, "libopencv-core406") {
+		t.Errorf("Depends %q", depends)
 	}
 }
 
