@@ -34,4 +34,20 @@
 // for the GEMM, the depthwise multiply-accumulate and the requantization
 // where the CPU has AVX2 (golang.org/x/sys/cpu), pure Go elsewhere; the
 // work of each convolution is split over [Options].Threads goroutines.
+//
+// On arm64 the same kernels are NEON assembly (gemm_arm64.s): the int16
+// GEMM with SMLAL/SMLAL2, the depthwise multiply-accumulate, the
+// requantization in 64-bit lanes and the float32 GEMM with FMLA. Where the
+// CPU has the dot product extension (ASIMDDP), quantized convolutions
+// pack int8 operands instead (uint8 models offset by 128) for an SDOT
+// GEMM, adding the zero-point terms back in the kernel and the bias: the
+// int32 accumulators, and so the outputs, are the same bytes. Each
+// assembly kernel is tested against its pure-Go reference in every mode
+// the CPU can run, and whole models across modes; the WORD encodings of
+// the instructions Go's assembler lacks are checked against GNU as. Under
+// qemu-user, from the repository root:
+//
+//	eval "$(./cross-compile.sh env arm64)"
+//	QEMU_CPU=max go test -exec "$EDGE_QEMU_EXEC" ./tflite/engine        # SDOT
+//	QEMU_CPU=cortex-a72 go test -exec "$EDGE_QEMU_EXEC" ./tflite/engine # SMLAL
 package engine
