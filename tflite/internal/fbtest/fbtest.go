@@ -193,4 +193,3 @@ func (e *fbBuilder) object(v any) int {
 	}
 	return pos
 }
-
