@@ -28,7 +28,7 @@ func Open(path string, opts Options) (*Interpreter, error) {
 	return nil, fmt.Errorf("%s: %w", path, ErrNoCLibrary)
 }
 
-func (it *Interpreter) closeC() {}
+func (it *Interpreter) closeC() { it.cInterpreter = cInterpreter{} }
 
 func (it *Interpreter) invokeC() error { return fmt.Errorf("%s: %w", it.path, ErrNoCLibrary) }
 
