@@ -73,6 +73,7 @@ func TestRoundTripThroughSchema(t *testing.T) {
 }
 
 func TestTFLiteRunsWrittenModel(t *testing.T) {
+	needTFLite(t)
 	path := filepath.Join(t.TempDir(), "add.tflite")
 	if err := addModel().WriteFile(path); err != nil {
 		t.Fatal(err)
@@ -174,6 +175,7 @@ func TestIdenticalVectorsShared(t *testing.T) {
 // share one quantization (so one scale and one zero-point vector in the
 // file), dequantized to float, runs in TFLite with the exact sums.
 func TestTFLiteRunsSharedQuantization(t *testing.T) {
+	needTFLite(t)
 	q := func() *fbwriter.Quantization {
 		return &fbwriter.Quantization{Scale: []float32{0.5}, ZeroPoint: []int64{-3}}
 	}
@@ -288,6 +290,7 @@ func copyModel(t *testing.T, m *schema.Model) *fbwriter.Model {
 // TestRewrittenFixtureClassifiesIdentically re-encodes a real MobileNet with
 // the writer and checks that TFLite computes exactly the same output.
 func TestRewrittenFixtureClassifiesIdentically(t *testing.T) {
+	needTFLite(t)
 	dir := fixtures(t)
 	orig := filepath.Join(dir, "models/classification/mobilenet_v1_0.25_128_quant.tflite")
 	m, err := schema.ReadFile(orig)
@@ -362,4 +365,13 @@ func Example() {
 	//   input 0: float32[1,2] x
 	//   output 0: float32[1,2] y
 	// ops: ADD×1
+}
+
+// needTFLite skips a test that runs models on the TFLite C library in a
+// build without it (CGO_ENABLED=0 or the tag nolibtflite, as on armhf).
+func needTFLite(t *testing.T) {
+	t.Helper()
+	if _, ok := tflite.CLibrary(); !ok {
+		t.Skip("needs the TFLite C library, which this build leaves out (CGO_ENABLED=0 or tag nolibtflite)")
+	}
 }
