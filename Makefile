@@ -159,12 +159,21 @@ deb: setup cross
 		$(GO) run ./edge/tools/mkdeb --arch $$arch --version '$(EDGE_VERSION)' --binary $$bin --out dist; \
 	done
 
-## test-arm: the tflite and camera tests on arm64 under qemu-user, then edge on an emulated arm64 board
+## test-arm: the inference and camera tests on arm64 and armhf under qemu-user, the Go engine
+## without the C library, then edge on an emulated arm64 board (serial console, PL061 GPIO)
 test-arm: cross
 	./cross-compile.sh board arm64
 	@status=0; \
 	( eval "$$(./cross-compile.sh env arm64)"; \
-	  echo "test-arm: go test -exec '$$EDGE_QEMU_EXEC'"; \
-	  $(GO) test -count=1 -exec "$$EDGE_QEMU_EXEC" $(if $(TEST_ARM_SKIP),-skip '$(TEST_ARM_SKIP)') $(TEST_ARM_PKGS) ) || status=1; \
+	  echo "test-arm: arm64 (QEMU_CPU=max: NEON with the dot product): go test -exec '$$EDGE_QEMU_EXEC' $(TEST_ARM_PKGS)"; \
+	  QEMU_CPU=max $(GO) test -count=1 -exec "$$EDGE_QEMU_EXEC" $(if $(TEST_ARM_SKIP),-skip '$(TEST_ARM_SKIP)') $(TEST_ARM_PKGS) ) || status=1; \
+	( eval "$$(./cross-compile.sh env arm64)"; \
+	  echo "test-arm: arm64 without the dot product (QEMU_CPU=cortex-a72, the Pi 4's core): go test -short ./tflite/engine"; \
+	  QEMU_CPU=cortex-a72 $(GO) test -count=1 -short -exec "$$EDGE_QEMU_EXEC" ./tflite/engine ) || status=1; \
+	( eval "$$(./cross-compile.sh env armhf)"; \
+	  echo "test-arm: armhf (ARMv7, no TFLite C library): go test -exec '$$EDGE_QEMU_EXEC' $(TEST_ARM_PKGS)"; \
+	  QEMU_CPU=cortex-a7 $(GO) test -count=1 -short -exec "$$EDGE_QEMU_EXEC" $(TEST_ARM_PKGS) ) || status=1; \
+	echo "test-arm: amd64 without the TFLite C library (tag nolibtflite): go test ./tflite/..."; \
+	GOFLAGS=$(TEST_GOFLAGS),nolibtflite $(GO) test -count=1 ./tflite/... || status=1; \
 	$(GO) run ./edge/tools/armboard --fixtures '$(EDGE_FIXTURES)' || status=1; \
 	exit $$status
