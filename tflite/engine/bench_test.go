@@ -7,9 +7,9 @@ import (
 	"github.com/edgeproject/edge/tflite"
 )
 
-// BenchmarkEngine times Invoke of the engine and of TFLite's CPU kernels
-// (the cgo interpreter) side by side, per fixture model and thread count,
-// on the same input (coffee.png).
+// BenchmarkEngine times Invoke of the engine, of TFLite's CPU kernels and
+// of TFLite with XNNPACK (the cgo interpreter) side by side, per fixture
+// model and thread count, on the same input (coffee.png).
 func BenchmarkEngine(b *testing.B) {
 	needTFLite(b)
 	dir := fixtures(b)
@@ -49,6 +49,27 @@ func BenchmarkEngine(b *testing.B) {
 				}
 				b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/invoke")
 			})
+			xnn, err := tflite.Open(path, tflite.Options{Threads: threads, Delegate: tflite.XNNPACK, Logger: quiet})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := xnn.SetInput(0, in); err != nil {
+				b.Fatal(err)
+			}
+			// Where XNNPACK refuses the graph (TFLite 2.9 and the uint8
+			// MobileNets), this is the CPU kernels again: the delegated
+			// node count tells.
+			d := xnn.Delegation()
+			b.Run(name+"/xnnpack", func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					if err := xnn.Invoke(); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/invoke")
+				b.ReportMetric(float64(d.Delegated), "delegated")
+			})
+			xnn.Close()
 			eng.Close()
 			ref.Close()
 		}
