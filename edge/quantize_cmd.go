@@ -124,6 +124,6 @@ func runQuantize(ctx context.Context, args []string, out, errOut io.Writer) erro
 	fmt.Fprintf(out, "  calibration  %d frames from %s, %s ranges, %s\n", res.Frames, spec, ranges, bc)
 	fmt.Fprintf(out, "  input        %s\n", res.InputTensor)
 	fmt.Fprintf(out, "  output       %s\n", res.OutputTensor)
-	fmt.Fprintf(out, "  size         %d -> %d bytes (%.2fx smaller), %d operators, runs on TFLite 2.9\n", res.InputBytes, res.OutputBytes, res.Ratio(), res.Operators)
+	fmt.Fprintf(out, "  size         %d -> %d bytes (%.2fx smaller), %d operators, runs on %s\n", res.InputBytes, res.OutputBytes, res.Ratio(), res.Operators, res.Runtime)
 	return nil
 }

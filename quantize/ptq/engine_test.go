@@ -53,3 +53,28 @@ func TestQuantizedRunsOnGoEngine(t *testing.T) {
 		g.Close()
 	}
 }
+
+// TestCalibrateOnGoEngine: in a build without the TFLite C library (armhf)
+// calibration runs on the Go engine; the model it writes classifies every
+// photo as the one calibrated on TFLite does, and is the same size.
+func TestCalibrateOnGoEngine(t *testing.T) {
+	const model = "models/float/mobilenet_v1_0.25_128.tflite"
+	pre := tflite.Preprocess{}
+	ref, refRes, photos := quantizeFixture(t, model, pre, quantize.Options{})
+	forceGoEngine = true
+	defer func() { forceGoEngine = false }()
+	got, res, _ := quantizeFixture(t, model, pre, quantize.Options{})
+	if res.Runtime != "the Go engine" || refRes.Runtime != "TFLite 2.9" {
+		t.Fatalf("runtimes %q and %q", refRes.Runtime, res.Runtime)
+	}
+	if res.OutputBytes != refRes.OutputBytes {
+		t.Errorf("%d bytes calibrated on the Go engine, %d on TFLite", res.OutputBytes, refRes.OutputBytes)
+	}
+	forceGoEngine = false
+	a, b := scores(t, ref, pre, photos), scores(t, got, pre, photos)
+	for i := range photos {
+		if x, y := topK(a[i], 1)[0], topK(b[i], 1)[0]; x != y {
+			t.Errorf("%s: top-1 %d calibrated on TFLite, %d on the Go engine", photos[i], x, y)
+		}
+	}
+}

@@ -28,6 +28,7 @@ import (
 	"github.com/edgeproject/edge/camera"
 	"github.com/edgeproject/edge/quantize"
 	"github.com/edgeproject/edge/tflite"
+	"github.com/edgeproject/edge/tflite/engine"
 	"github.com/edgeproject/edge/tflite/schema"
 )
 
@@ -125,7 +126,7 @@ func Calibrate(ctx context.Context, m *schema.Model, src camera.Source, opts Opt
 		return nil, err
 	}
 	defer os.Remove(path)
-	it, err := tflite.Open(path, tflite.Options{Threads: opts.Threads, Preprocess: opts.Preprocess, Logger: opts.Logger})
+	it, err := open(path, tflite.Options{Threads: opts.Threads, Preprocess: opts.Preprocess, Logger: opts.Logger})
 	if err != nil {
 		return nil, fmt.Errorf("calibration copy of the model: %w", err)
 	}
@@ -240,6 +241,9 @@ type Result struct {
 	// and output, e.g. "int8[1 96 96 3] (s=0.00392157 zp=-128)".
 	InputTensor  string `json:"input_tensor"`
 	OutputTensor string `json:"output_tensor"`
+	// Runtime is what calibrated and then ran the written model: "TFLite
+	// 2.9", or "the Go engine" in a build without the C library.
+	Runtime string `json:"runtime"`
 }
 
 // Ratio is how many times smaller the integer model is.
@@ -308,15 +312,16 @@ func Run(ctx context.Context, in, out string, src camera.Source, opts Options) (
 		res.InputBytes = fi.Size()
 	}
 	err = writeAtomic(out, data, func(path string) error {
-		it, err := tflite.Open(path, tflite.Options{Threads: opts.Threads, Logger: opts.Logger})
+		it, err := open(path, tflite.Options{Threads: opts.Threads, Logger: opts.Logger})
 		if err != nil {
-			return fmt.Errorf("TFLite 2.9 refuses the quantized model: %w", err)
+			return fmt.Errorf("%s refuses the quantized model: %w", runtimeName(), err)
 		}
 		defer it.Close()
 		if err := it.Invoke(); err != nil {
-			return fmt.Errorf("TFLite 2.9 cannot run the quantized model: %w", err)
+			return fmt.Errorf("%s cannot run the quantized model: %w", runtimeName(), err)
 		}
 		res.InputTensor, res.OutputTensor = describe(it.Inputs()[0]), describe(it.Outputs()[0])
+		res.Runtime = runtimeName()
 		return nil
 	})
 	if err != nil {
@@ -324,6 +329,35 @@ func Run(ctx context.Context, in, out string, src camera.Source, opts Options) (
 	}
 	opts.Logger.Info("quantize: wrote", "model", out, "bytes", res.OutputBytes, "float_bytes", res.InputBytes)
 	return res, nil
+}
+
+// open opens a model on the TFLite C library, or on the pure-Go engine in
+// a build without it (the armhf build): calibration and the check of the
+// written model then run on the engine, whose float kernels sum in another
+// order than TFLite's (results within 1e-5), so a range may differ in its
+// last bits.
+func open(path string, o tflite.Options) (*tflite.Interpreter, error) {
+	if !useCLibrary() {
+		return engine.OpenTFLite(path, o)
+	}
+	return tflite.Open(path, o)
+}
+
+// forceGoEngine makes open use the Go engine where the C library is
+// linked too (tests).
+var forceGoEngine bool
+
+func useCLibrary() bool {
+	_, ok := tflite.CLibrary()
+	return ok && !forceGoEngine
+}
+
+// runtimeName names what open uses.
+func runtimeName() string {
+	if useCLibrary() {
+		return "TFLite 2.9"
+	}
+	return "the Go engine"
 }
 
 func describe(t tflite.TensorInfo) string {
