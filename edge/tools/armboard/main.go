@@ -301,31 +301,31 @@ cat /tmp/detect.err
 
 edge run --config %[7]s >/tmp/run.log 2>&1 &
 pid=$!
-seen=""
-i=0
-while [ $i -lt 240 ]; do
-	if grep -q '|edge *) out hi' /sys/kernel/debug/gpio 2>/dev/null; then seen=1; break; fi
-	if ! kill -0 $pid 2>/dev/null; then break; fi
-	sleep 0.5
-	i=$((i+1))
-done
+# wait_gpio PATTERN waits up to 2 minutes for a line of debugfs's GPIO
+# dump to match (1 if edge exits first); n counts the half seconds.
+wait_gpio() {
+	n=0
+	while [ $n -lt 240 ]; do
+		if grep -q "$1" /sys/kernel/debug/gpio 2>/dev/null; then return 0; fi
+		if ! kill -0 $pid 2>/dev/null; then return 1; fi
+		sleep 0.5
+		n=$((n+1))
+	done
+	return 1
+}
+seen=no
+wait_gpio '|edge *) out hi' && seen=1
 say "gpio-while-running $(tr '\n' ';' </sys/kernel/debug/gpio)"
-say "gpio-seen ${seen:-no} after $((i/2))s"
+say "gpio-seen $seen after $((n/2))s"
 
 # edge's console now owns this serial line: the host types on it and ends
 # with "gpio ack on". Quiet until the ack line goes high (or edge exits).
 base=$(sed -n 's/.*gpiochip0: GPIOs \([0-9]*\)-.*/\1/p' /sys/kernel/debug/gpio)
 ackgpio=$((base + %[9]d))
 say "console-ready gpio-$ackgpio"
-ack=""
-j=0
-while [ $j -lt 240 ]; do
-	if grep -q "gpio-$ackgpio (.*|edge *) out hi" /sys/kernel/debug/gpio 2>/dev/null; then ack=1; break; fi
-	if ! kill -0 $pid 2>/dev/null; then break; fi
-	sleep 0.5
-	j=$((j+1))
-done
-say "ack-seen ${ack:-no} after $((j/2))s $(tr '\n' ';' </sys/kernel/debug/gpio)"
+ack=no
+wait_gpio "gpio-$ackgpio (.*|edge *) out hi" && ack=1
+say "ack-seen $ack after $((n/2))s $(tr '\n' ';' </sys/kernel/debug/gpio)"
 kill -TERM $pid 2>/dev/null
 wait $pid
 say "run rc=$?"
