@@ -173,7 +173,7 @@ test-arm: cross
 	( eval "$$(./cross-compile.sh env armhf)"; \
 	  echo "test-arm: armhf (ARMv7, no TFLite C library): go test -exec '$$EDGE_QEMU_EXEC' $(TEST_ARM_PKGS)"; \
 	  QEMU_CPU=cortex-a7 $(GO) test -count=1 -short -exec "$$EDGE_QEMU_EXEC" $(TEST_ARM_PKGS) ) || status=1; \
-	echo "test-arm: amd64 without the TFLite C library (tag nolibtflite): go test ./tflite/..."; \
-	GOFLAGS=$(TEST_GOFLAGS),nolibtflite $(GO) test -count=1 ./tflite/... || status=1; \
+	echo "test-arm: amd64 without the TFLite C library (tag nolibtflite): go test ./..."; \
+	GOFLAGS=$(TEST_GOFLAGS),nolibtflite $(GO) test -count=1 ./... || status=1; \
 	$(GO) run ./edge/tools/armboard --fixtures '$(EDGE_FIXTURES)' || status=1; \
 	exit $$status

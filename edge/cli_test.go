@@ -11,9 +11,19 @@ import (
 	"testing"
 
 	fixturedir "github.com/edgeproject/edge/camera/fixtures"
+	"github.com/edgeproject/edge/tflite"
 )
 
 func fixtures(t *testing.T) string { return fixturedir.Dir(t) }
+
+// needCLibrary skips a test of what only the TFLite C library does (its
+// delegates, its errors, comparisons with it) in a build without it.
+func needCLibrary(t *testing.T) {
+	t.Helper()
+	if _, ok := tflite.CLibrary(); !ok {
+		t.Skip("needs the TFLite C library; this build has none (tag nolibtflite)")
+	}
+}
 
 // edge runs the CLI in-process and returns its exit code, stdout and stderr.
 func edge(t *testing.T, args ...string) (int, string, string) {
@@ -90,6 +100,7 @@ func TestDetectCommand(t *testing.T) {
 }
 
 func TestInfoCommand(t *testing.T) {
+	needCLibrary(t)
 	fx := fixtures(t)
 	for _, tc := range []struct {
 		model   string
@@ -136,6 +147,7 @@ func TestInfoCommand(t *testing.T) {
 
 // TestBadInput: every bad input is an error that names the file, exit 1, no panic.
 func TestBadInput(t *testing.T) {
+	needCLibrary(t)
 	fx := fixtures(t)
 	dir := t.TempDir()
 	write := func(name string, data []byte) string {
@@ -189,6 +201,7 @@ func TestBadInput(t *testing.T) {
 }
 
 func TestModelsCommand(t *testing.T) {
+	needCLibrary(t)
 	fx := fixtures(t)
 	code, out, errOut := edge(t, "models", "list")
 	if code != 0 || !strings.Contains(out, "mobilenet_v1_0.25_128_quant") || !strings.Contains(out, "verified") {
@@ -220,6 +233,7 @@ func TestModelsCommand(t *testing.T) {
 // TestEngineGo: --engine go gives exactly TFLite's results (the Go engine is
 // bit-exact), for a classifier and the SSD detector.
 func TestEngineGo(t *testing.T) {
+	needCLibrary(t)
 	fx := fixtures(t)
 	for _, tc := range []struct{ cmd, model, labels string }{
 		{"classify", "models/classification/tf2_mobilenet_v2_1.0_224_ptq.tflite", "labels/imagenet_labels_1001_coral.txt"},

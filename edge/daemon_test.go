@@ -154,6 +154,7 @@ func quietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 // exactly once, a few frames into the dogs; the relay sees one pulse of the
 // configured width; the event log has that one line, with a snapshot.
 func TestPipelineFiresOnce(t *testing.T) {
+	needCLibrary(t)
 	fx := fixtures(t)
 	dir := t.TempDir()
 	video := filepath.Join(dir, "coffee_then_dogs.avi")

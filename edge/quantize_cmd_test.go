@@ -48,6 +48,7 @@ func dirEntries(t *testing.T, dir string) []string {
 }
 
 func TestQuantizeCommand(t *testing.T) {
+	needCLibrary(t)
 	fx := fixtures(t)
 	calib := photoFolder(t, "bird.png", "cat.png", "coffee.png", "grace_hopper.png", "parrot.jpg", "pets.jpg")
 	outDir := t.TempDir()

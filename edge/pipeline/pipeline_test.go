@@ -17,6 +17,9 @@ func fixture(t *testing.T, rel string) string { return fixtures.Path(t, rel) }
 // TestLatestFrame: with DropFrames, a capture faster than inference drops
 // stale frames (counted) instead of queueing them; without, none is lost.
 func TestLatestFrame(t *testing.T) {
+	if _, ok := tflite.CLibrary(); !ok {
+		t.Skip("needs the TFLite C library; this build has none (tag nolibtflite)")
+	}
 	for _, drop := range []bool{true, false} {
 		src, err := camera.Open(fixture(t, "images"), camera.Options{Loop: true})
 		if err != nil {

@@ -34,6 +34,9 @@ func photo(t testing.TB) image.Image {
 // allocates its tensors (tflite.Open does), and runs it on a photo, with
 // int8 and with uint8 input and output.
 func TestTFLiteRunsEachArchitecture(t *testing.T) {
+	if _, ok := tflite.CLibrary(); !ok {
+		t.Skip("needs the TFLite C library; this build has none (tag nolibtflite)")
+	}
 	img := photo(t)
 	dir := t.TempDir()
 	for _, name := range arch.Names() {
@@ -86,6 +89,9 @@ func TestTFLiteRunsEachArchitecture(t *testing.T) {
 // TestXNNPACKRunsInt8Graph: the int8 graphs are what XNNPACK's QS8 path
 // takes; all convolutions go to it.
 func TestXNNPACKRunsInt8Graph(t *testing.T) {
+	if _, ok := tflite.CLibrary(); !ok {
+		t.Skip("needs the TFLite C library; this build has none (tag nolibtflite)")
+	}
 	img := photo(t)
 	m, err := arch.MobileNetV2(arch.Options{})
 	if err != nil {

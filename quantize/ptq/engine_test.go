@@ -1,3 +1,8 @@
+// These tests run models on the TFLite C library: a build without it (tag
+// nolibtflite, the armhf build) leaves them out.
+
+//go:build cgo && !nolibtflite
+
 package ptq
 
 import (
