@@ -79,4 +79,7 @@ func TestEngines(t *testing.T) {
 			t.Errorf("%v: exit %d, %q; want 1 and %q", tc.args, code, errOut, tc.want)
 		}
 	}
+	if code, _, errOut := edge(t, "models", "bench", "--runs", "1"); code != 1 || !strings.Contains(errOut, "bench needs the TFLite C library") {
+		t.Errorf("models bench: exit %d, %q; want 1 and that it needs the C library", code, errOut)
+	}
 }

@@ -127,6 +127,9 @@ func runModelsBench(ctx context.Context, fs *flag.FlagSet, args []string, out io
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if _, ok := tflite.CLibrary(); !ok {
+		return errors.New("bench needs the TFLite C library (it times TFLite's CPU kernels and delegates), and this edge was built without it (tag nolibtflite); `edge bench --config FILE` times the pipeline on the Go engine")
+	}
 	var chart models.Chart
 	chart.Title = "MobileNet latency on this machine (TFLite 2.9, int8, median)"
 	chart.Unit = "ms"
